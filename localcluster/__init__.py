@@ -1,0 +1,1 @@
+"""A real single-node Kubernetes management cluster, built from pinned upstream sources."""

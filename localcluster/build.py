@@ -1,0 +1,133 @@
+"""Build the pinned Kubernetes, etcd and kine binaries from the Go module proxy.
+
+k8s.io/kubernetes cannot be `go install`ed (its go.mod replaces the staging modules with
+local paths), so each version gets a tiny module of its own under gomod/ that requires it and
+pins every staging module to the matching v0.x.y. Those modules are generated once
+(`pin`), committed, and built from here; outputs go to the cache, keyed by version, and a
+build whose stamp matches is skipped.
+"""
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from . import paths, versions
+
+K8S_PKG = "k8s.io/kubernetes/cmd/{}"
+LDFLAG_PKGS = ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version")
+
+
+def go_env() -> dict:
+    env = dict(os.environ)
+    env.update(
+        CGO_ENABLED="0", GOMODCACHE=str(paths.GOMODCACHE), GOCACHE=str(paths.GOCACHE),
+        GOFLAGS="-mod=mod", GOTOOLCHAIN="local",
+    )
+    return env
+
+
+def run_go(args: list[str], cwd: Path) -> str:
+    print("+ go", " ".join(args[:4]), "..." if len(args) > 4 else "", flush=True)
+    out = subprocess.run(["go", *args], cwd=cwd, env=go_env(), check=True, capture_output=True, text=True)
+    return out.stdout
+
+
+def k8s_module_dir(version: str) -> Path:
+    return paths.GOMOD_SRC / f"k8s-{version}"
+
+
+def staging_names(version: str) -> list[str]:
+    """The staging module names that k8s.io/kubernetes replaces with ./staging paths."""
+    info = json.loads(run_go(["mod", "download", "-json", f"k8s.io/kubernetes@{version}"], paths.CACHE))
+    gomod = Path(info["GoMod"]).read_text()
+    return sorted(set(re.findall(r"^\s*k8s\.io/([\w.-]+) => \./staging/", gomod, re.M)))
+
+
+def pin_k8s_module(version: str) -> None:
+    """Write gomod/k8s-<version>/ (go.mod, tools.go, go.sum). Run once per new version."""
+    mod_dir = k8s_module_dir(version)
+    mod_dir.mkdir(parents=True, exist_ok=True)
+    staging = f"v0.{version.split('.', 1)[1]}"
+    names = staging_names(version)
+    lines = [f"module kamaji-ui/localcluster/k8s-{version}", "", "go 1.24", "",
+             f"require k8s.io/kubernetes {version}", "", "replace ("]
+    lines += [f"\tk8s.io/{n} => k8s.io/{n} {staging}" for n in names]
+    lines += [")", ""]
+    (mod_dir / "go.mod").write_text("\n".join(lines))
+    imports = "\n".join(f'\t_ "{K8S_PKG.format(b)}"' for b in versions.binaries_for(version))
+    (mod_dir / "tools.go").write_text(
+        "//go:build tools\n\n// Package tools pins the commands this module builds.\npackage tools\n\n"
+        f"import (\n{imports}\n)\n"
+    )
+    run_go(["mod", "tidy"], mod_dir)
+
+
+def k8s_ldflags(version: str) -> str:
+    major, minor = version.lstrip("v").split(".")[:2]
+    values = {"gitVersion": version, "gitMajor": major, "gitMinor": minor,
+              "gitCommit": "0" * 40, "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z"}
+    flags = [f"-X {pkg}.{k}={v}" for pkg in LDFLAG_PKGS for k, v in values.items()]
+    return "-s -w " + " ".join(flags)
+
+
+def stamp_of(mod_dir: Path, extra: str) -> str:
+    h = hashlib.sha256(extra.encode())
+    for name in ("go.mod", "go.sum"):
+        h.update((mod_dir / name).read_bytes())
+    return h.hexdigest()
+
+
+def build_module(mod_dir: Path, out: Path, packages: list[str], ldflags: str) -> bool:
+    """Build packages of mod_dir into out/ unless the stamp says they are current."""
+    stamp_file = out / ".stamp"
+    stamp = stamp_of(mod_dir, ldflags + " ".join(packages))
+    if stamp_file.exists() and stamp_file.read_text() == stamp:
+        return False
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    run_go(["build", "-trimpath", "-ldflags", ldflags, "-o", str(out) + "/", *packages], mod_dir)
+    stamp_file.write_text(stamp)
+    print(f"built {out.name} in {time.monotonic() - started:.0f}s", flush=True)
+    return True
+
+
+def build_k8s(version: str) -> bool:
+    mod_dir = k8s_module_dir(version)
+    if not (mod_dir / "go.sum").exists():
+        pin_k8s_module(version)
+    pkgs = [K8S_PKG.format(b) for b in versions.binaries_for(version)]
+    return build_module(mod_dir, paths.bin_dir("kubernetes", version), pkgs, k8s_ldflags(version))
+
+
+def build_etcd() -> bool:
+    mod_dir = paths.GOMOD_SRC / f"etcd-{versions.ETCD}"
+    return build_module(mod_dir, paths.bin_dir("etcd", versions.ETCD), ["."], "-s -w")
+
+
+def build_kine() -> bool:
+    mod_dir = paths.GOMOD_SRC / f"kine-{versions.KINE}"
+    return build_module(mod_dir, paths.bin_dir("kine", versions.KINE), ["."], "-s -w")
+
+
+def build_all() -> None:
+    """Build everything the local cluster and the tenants need; a no-op when all is current."""
+    paths.CACHE.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    build_etcd()
+    for version in dict.fromkeys((versions.MANAGEMENT, *versions.TENANT_VERSIONS)):
+        build_k8s(version)
+    build_kine()
+    print(f"build complete in {time.monotonic() - started:.1f}s; cache {paths.CACHE}", flush=True)
+
+
+if __name__ == "__main__":
+    try:
+        build_all()
+    except subprocess.CalledProcessError as exc:
+        sys.stderr.write(exc.stderr or "")
+        raise SystemExit(exc.returncode) from None
