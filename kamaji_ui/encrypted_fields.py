@@ -6,7 +6,7 @@ MultiFernet decrypts with any of them and encrypts with the first.
 
 from functools import cache
 
-from cryptography.fernet import InvalidToken, MultiFernet, Fernet
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models

@@ -155,7 +155,9 @@ CLUSTER_DOMAIN = os.environ.get("KAMAJI_UI_CLUSTER_DOMAIN", "cluster.local")
 
 # Management cluster: KUBECONFIG, else in-cluster config, else the local cluster (embedded).
 KUBECONFIG = os.environ.get("KUBECONFIG") or None
-USE_LOCALCLUSTER = env_bool("KAMAJI_UI_LOCALCLUSTER", KUBECONFIG is None and "KUBERNETES_SERVICE_HOST" not in os.environ)
+USE_LOCALCLUSTER = env_bool(
+    "KAMAJI_UI_LOCALCLUSTER", KUBECONFIG is None and "KUBERNETES_SERVICE_HOST" not in os.environ
+)
 LOCALCLUSTER_KUBECONFIG = str(localcluster_paths.KUBECONFIG)
 
 # Controller: run inside the server process in the embedded default.

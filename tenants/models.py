@@ -222,3 +222,6 @@ class KubeconfigIssue(models.Model):
 
     class Meta:
         ordering = ["-issued_at"]
+
+    def __str__(self):
+        return f"{self.kind} kubeconfig for {self.username} on {self.cluster_name}"
