@@ -20,6 +20,7 @@ class DataStore(models.Model):
     driver = models.CharField(max_length=16, choices=Driver.choices)
     endpoints = models.JSONField(default=list, help_text="host:port or URL, one per server")
     ca_certificate = models.TextField(blank=True, help_text="PEM CA that signed the server certificates")
+    ca_key = EncryptedTextField(blank=True, help_text="etcd: CA key, to issue each tenant its own client identity")
     client_certificate = models.TextField(blank=True, help_text="PEM client certificate (admin identity)")
     client_key = EncryptedTextField(blank=True)
     username = models.CharField(max_length=128, blank=True)

@@ -20,6 +20,7 @@ class Migration(migrations.Migration):
                 ('driver', models.CharField(choices=[('etcd', 'etcd'), ('postgresql', 'PostgreSQL'), ('mysql', 'MySQL'), ('nats', 'NATS')], max_length=16)),
                 ('endpoints', models.JSONField(default=list, help_text='host:port or URL, one per server')),
                 ('ca_certificate', models.TextField(blank=True, help_text='PEM CA that signed the server certificates')),
+                ('ca_key', kamaji_ui.encrypted_fields.EncryptedTextField(blank=True, help_text='etcd: CA key, to issue each tenant its own client identity')),
                 ('client_certificate', models.TextField(blank=True, help_text='PEM client certificate (admin identity)')),
                 ('client_key', kamaji_ui.encrypted_fields.EncryptedTextField(blank=True)),
                 ('username', models.CharField(blank=True, max_length=128)),
