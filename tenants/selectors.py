@@ -1,0 +1,28 @@
+"""Reads: every query that lists clusters goes through here, scoped by tenants.authorization."""
+
+from django.db.models import Count, Q
+
+from datastores.models import DataStore
+from tenants.authorization import visible_tenants
+from tenants.models import Phase, TenantControlPlane, Upgrade
+
+
+def tenant_list_for(user):
+    return visible_tenants(user).order_by("organization__name", "name")
+
+
+def upgrades_for(user):
+    return Upgrade.objects.filter(tenant__in=visible_tenants(user)).select_related("tenant", "requested_by")
+
+
+def tenants_not_ready():
+    """Fleet view for operators: clusters that need attention."""
+    return TenantControlPlane.objects.select_related("organization").exclude(phase=Phase.READY).order_by("-updated_at")
+
+
+def datastores_with_usage():
+    """Datastores with how many tenants each holds (operators only; callers check)."""
+    return DataStore.objects.annotate(
+        tenant_count=Count("tenants"),
+        not_ready_count=Count("tenants", filter=~Q(tenants__phase=Phase.READY)),
+    ).order_by("name")
