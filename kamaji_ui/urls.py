@@ -1,6 +1,14 @@
 from django.contrib import admin
-from django.urls import path
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
 
 urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="tenants:list", permanent=False), name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("clusters/", include("tenants.urls")),
+    path("operator/", include("datastores.urls")),
+    path("api/", include("kamaji_ui.api_urls")),
     path("django-admin/", admin.site.urls),
 ]
