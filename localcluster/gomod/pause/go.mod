@@ -1,0 +1,3 @@
+module kamaji-ui/localcluster/pause
+
+go 1.24
