@@ -33,7 +33,8 @@ def build_tenant(*, organization: Organization, **fields) -> TenantControlPlane:
     if unknown:
         raise ValidationError({f: "This field cannot be set." for f in unknown})
     tenant = TenantControlPlane(organization=organization, **fields)
-    tenant.full_clean()
+    # created_by is set by the service, not by the person (and may be empty: SET_NULL).
+    tenant.full_clean(exclude=["created_by"])
     return tenant
 
 
@@ -59,7 +60,7 @@ def tenant_update(*, tenant: TenantControlPlane, by, request=None, **fields) -> 
     before = _spec_for_audit(tenant)
     for name, value in fields.items():
         setattr(tenant, name, value)
-    tenant.full_clean()
+    tenant.full_clean(exclude=["created_by"])
     if tenant.spec_changed():
         tenant.save()
         audit.record(by, "cluster.update", tenant, request=request, before=before, after=_spec_for_audit(tenant))
