@@ -134,6 +134,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "EXCEPTION_HANDLER": "kamaji_ui.api_errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "kamaji-ui API",
