@@ -1,0 +1,1 @@
+"""Management-cluster objects for a tenant: one pure builder module per object kind."""
