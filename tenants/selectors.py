@@ -1,10 +1,10 @@
 """Reads: every query that lists clusters goes through here, scoped by tenants.authorization."""
 
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
 
 from datastores.models import DataStore
-from tenants.authorization import visible_tenants
-from tenants.models import Phase, TenantControlPlane, Upgrade
+from tenants.authorization import Action, organizations_for, visible_tenants
+from tenants.models import Membership, Phase, TenantControlPlane, Upgrade
 
 
 def tenant_list_for(user):
@@ -26,3 +26,9 @@ def datastores_with_usage():
         tenant_count=Count("tenants"),
         not_ready_count=Count("tenants", filter=~Q(tenants__phase=Phase.READY)),
     ).order_by("name")
+
+
+def organizations_with_role_for(user):
+    """The caller's organisations (all, for operators), each annotated with the caller's `role` (or None)."""
+    role = Membership.objects.filter(organization=OuterRef("pk"), user=user).values("role")[:1]
+    return organizations_for(user, Action.VIEW).annotate(role=Subquery(role)).order_by("name")
