@@ -1,2 +1,10 @@
+from django.urls import path
+
+from datastores import views
+
 app_name = "console"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("datastores/new/", views.datastore_edit, name="datastore-create"),
+    path("datastores/<int:pk>/edit/", views.datastore_edit, name="datastore-edit"),
+]

@@ -1,0 +1,62 @@
+"""Operator console: the whole fleet, and datastore registration. Staff only; others get 404."""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.views.decorators.http import require_http_methods
+from django_tables2 import RequestConfig
+
+from audit import log as audit
+from datastores.forms import DataStoreForm
+from datastores.models import DataStore
+from datastores.tables import DataStoreTable
+from tenants.authorization import is_operator
+from tenants.selectors import datastores_with_usage, tenant_list_for, tenants_not_ready
+from tenants.tables import TenantTable
+from tenants.views.rendering import render_page
+
+
+def operator_required(view):
+    """Staff only; everyone else is told the page does not exist."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not is_operator(request.user):
+            raise Http404("No such page.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@operator_required
+def overview(request):
+    config = RequestConfig(request, paginate={"per_page": 15})
+    clusters = TenantTable(tenant_list_for(request.user), prefix="all-")
+    not_ready = TenantTable(tenants_not_ready(), prefix="nr-", exclude=("datastore", "created_at"),
+                            attrs={"class": "table", "id": "not-ready-table"})
+    datastores = DataStoreTable(datastores_with_usage(), prefix="ds-")
+    for table in (clusters, not_ready, datastores):
+        config.configure(table)
+    return render_page(request, page="console/overview.html", partial="console/partials/overview_body.html",
+                       context={"clusters": clusters, "not_ready": not_ready, "datastores": datastores})
+
+
+@operator_required
+@require_http_methods(["GET", "POST"])
+def datastore_edit(request, pk=None):
+    datastore = get_object_or_404(DataStore, pk=pk) if pk else None
+    form = DataStoreForm(request.POST or None, instance=datastore)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            saved = form.save()
+            audit.record(request.user, "datastore.update" if datastore else "datastore.create", saved,
+                         request=request, changed=form.changed_for_audit())
+        messages.success(request, f"Datastore {saved.name} saved.")
+        return redirect("console:overview")
+    return render_page(request, page="console/datastore_form.html", partial="console/partials/datastore_form.html",
+                       context={"form": form, "datastore": datastore}, status=400 if form.is_bound else 200)

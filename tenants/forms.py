@@ -1,0 +1,221 @@
+"""Forms for the web UI. The model's validators and clean() are the rules (the same as the API's);
+these forms only shape input (choices, text lists) and limit what a person may pick.
+"""
+
+import re
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.urls import reverse_lazy
+
+from datastores.models import DataStore
+from tenants.authorization import Action, is_operator, organizations_for
+from tenants.models import TenantControlPlane
+from tenants.services.lifecycle import CREATE_FIELDS, UPDATE_FIELDS
+
+# Inline validation: each input posts the whole form to the validate endpoint as it is typed
+# and swaps in its own error list (see tenants/partials/field.html).
+INLINE_VALIDATION_ATTRS = {
+    "hx-post": reverse_lazy("tenants:validate"),
+    "hx-trigger": "keyup changed delay:300ms, change",
+    "hx-include": "closest form",
+    "hx-swap": "outerHTML",
+}
+# Fields whose errors depend on each other (model.clean checks them together).
+NETWORK_FIELDS = ("pod_cidr", "service_cidr", "dns_service_ip")
+
+
+class TextListField(forms.CharField):
+    """A list of strings typed one per line or comma-separated; the model validates the items."""
+
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def to_python(self, value) -> list[str]:
+        if isinstance(value, list):
+            return value
+        text = super().to_python(value)
+        return [item.strip() for item in re.split(r"[,\n]", text) if item.strip()]
+
+    def prepare_value(self, value):
+        return "\n".join(value) if isinstance(value, list) else value
+
+    def validate(self, value):
+        if self.required and not value:
+            raise ValidationError(self.error_messages["required"], code="required")
+
+
+def version_choices(exclude: str | None = None) -> list[tuple[str, str]]:
+    return [(v, v) for v in settings.KUBERNETES_VERSIONS if v != exclude]
+
+
+class FirstErrorPerFieldMixin:
+    """Model.clean() re-checks fields that may already have failed on their own (e.g. a bad CIDR);
+    keep one message per problem and field instead of repeating it."""
+
+    def add_error(self, field, error):
+        if field is None and isinstance(error, ValidationError) and hasattr(error, "error_dict"):
+            fresh = {}
+            for name, errors in error.error_dict.items():
+                if name in self._errors and name != NON_FIELD_ERRORS:
+                    continue
+                seen, unique = set(), []
+                for e in errors:
+                    text = " ".join(e.messages)
+                    if text not in seen:
+                        seen.add(text)
+                        unique.append(e)
+                fresh[name] = unique
+            if not fresh:
+                return
+            error = ValidationError(fresh)
+        elif field is not None and field in self._errors:
+            return
+        super().add_error(field, error)
+
+
+class InlineValidationMixin:
+    """Wire each visible input to the validate endpoint, targeting its own error list."""
+
+    def enable_inline_validation(self) -> None:
+        for name, field in self.fields.items():
+            field.widget.attrs.update(INLINE_VALIDATION_ATTRS)
+            field.widget.attrs["hx-target"] = f"#errors-{self.add_prefix(name)}"
+
+
+class TenantCreateForm(FirstErrorPerFieldMixin, InlineValidationMixin, forms.ModelForm):
+    cert_sans = TextListField(
+        required=False, label="Extra certificate SANs",
+        help_text="DNS names or IP addresses, one per line or comma-separated.",
+    )
+
+    class Meta:
+        model = TenantControlPlane
+        fields = ("organization", *CREATE_FIELDS)
+        labels = {
+            "kubernetes_version": "Kubernetes version",
+            "service_type": "Service type",
+            "port": "API server port",
+            "pod_cidr": "Pod network (CIDR)",
+            "service_cidr": "Service network (CIDR)",
+            "dns_service_ip": "Cluster DNS service IP",
+            "addon_coredns": "CoreDNS",
+            "addon_kube_proxy": "kube-proxy",
+            "addon_konnectivity": "Konnectivity",
+        }
+        help_texts = {
+            "name": "Lower-case letters, digits and '-'; unique in the organisation.",
+            "replicas": "API server replicas (1–5); more than one gives a highly available control plane.",
+            "dns_service_ip": "Must lie inside the service network.",
+        }
+        widgets = {
+            "kubernetes_version": forms.Select(),
+            "replicas": forms.NumberInput(attrs={"min": 1, "max": 5}),
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        organizations = organizations_for(user, Action.CHANGE)
+        self.fields["organization"].queryset = organizations
+        self.fields["organization"].empty_label = None
+        if not self.is_bound and organizations.count() == 1:
+            self.initial.setdefault("organization", organizations.first().pk)
+        # A select whose value is still checked by the model's validator (the API's rule).
+        self.fields["kubernetes_version"].widget.choices = version_choices()
+        self.fields["name"].widget.attrs.update({"autofocus": True, "autocomplete": "off", "spellcheck": "false"})
+        if is_operator(user):
+            self.fields["datastore"].queryset = DataStore.objects.filter(enabled=True)
+            self.fields["datastore"].empty_label = "Assign automatically"
+        else:
+            # Placement is the operators' business; everyone else gets automatic assignment.
+            del self.fields["datastore"]
+        self.enable_inline_validation()
+
+    def add_error(self, field, error):
+        # The per-organisation unique name is a model constraint, reported form-wide; show it on the name.
+        if field is None and isinstance(error, ValidationError) and hasattr(error, "error_dict"):
+            general = error.error_dict.get(NON_FIELD_ERRORS, [])
+            clashes = [e for e in general if e.code in ("unique", "unique_together")]
+            if clashes:
+                rest = {f: e for f, e in error.error_dict.items() if f != NON_FIELD_ERRORS}
+                rest[NON_FIELD_ERRORS] = [e for e in general if e not in clashes]
+                error = ValidationError({f: e for f, e in rest.items() if e})
+                super().add_error("name", ValidationError(
+                    f"This organisation already has a cluster named {self.data.get(self.add_prefix('name'))!r}."))
+                if not error.error_dict:
+                    return
+        super().add_error(field, error)
+
+    def service_fields(self) -> dict:
+        """Keyword arguments for tenants.services.lifecycle.tenant_create."""
+        return {f: self.cleaned_data[f] for f in CREATE_FIELDS if f in self.cleaned_data}
+
+    def summary(self) -> dict:
+        """What will be created, from the values as typed (valid or not) for the live summary."""
+        values = {name: self[name].value() for name in self.fields}
+        organization = self.fields["organization"].queryset.filter(pk=values.get("organization") or None).first()
+        datastore = None
+        if values.get("datastore"):
+            datastore = DataStore.objects.filter(pk=values["datastore"]).first()
+        sans = self.fields["cert_sans"].to_python(values.get("cert_sans") or "")
+        addons = [label for name, label in (("addon_coredns", "CoreDNS"), ("addon_kube_proxy", "kube-proxy"),
+                                            ("addon_konnectivity", "Konnectivity")) if values.get(name)]
+        return {
+            "organization": organization,
+            "name": values.get("name") or "",
+            "version": values.get("kubernetes_version"),
+            "replicas": values.get("replicas"),
+            "service_type": values.get("service_type"),
+            "port": values.get("port"),
+            "datastore": datastore,
+            "uses_kine": datastore.uses_kine if datastore else None,
+            "pod_cidr": values.get("pod_cidr"),
+            "service_cidr": values.get("service_cidr"),
+            "dns_service_ip": values.get("dns_service_ip"),
+            "cert_sans": sans,
+            "addons": addons,
+        }
+
+
+class TenantEditForm(FirstErrorPerFieldMixin, forms.ModelForm):
+    cert_sans = TextListField(
+        required=False, label="Extra certificate SANs",
+        help_text="DNS names or IP addresses, one per line or comma-separated.",
+    )
+
+    class Meta:
+        model = TenantControlPlane
+        fields = UPDATE_FIELDS
+        labels = TenantCreateForm.Meta.labels
+        widgets = {"replicas": forms.NumberInput(attrs={"min": 1, "max": 5})}
+
+    def service_fields(self) -> dict:
+        """Keyword arguments for tenants.services.lifecycle.tenant_update."""
+        return {f: self.cleaned_data[f] for f in UPDATE_FIELDS}
+
+
+class UpgradeForm(forms.Form):
+    to_version = forms.ChoiceField(label="Upgrade to", choices=())
+
+    def __init__(self, *args, tenant: TenantControlPlane, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_version"].choices = version_choices(exclude=tenant.kubernetes_version)
+
+
+class DeleteConfirmForm(forms.Form):
+    confirm_name = forms.CharField(
+        label="Type the cluster's name to confirm",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    def __init__(self, *args, tenant: TenantControlPlane, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tenant = tenant
+        self.fields["confirm_name"].widget.attrs["placeholder"] = tenant.name
+
+    def clean_confirm_name(self):
+        typed = self.cleaned_data["confirm_name"].strip()
+        if typed != self.tenant.name:
+            raise ValidationError(f"That is not the cluster's name; type {self.tenant.name!r} exactly.")
+        return typed

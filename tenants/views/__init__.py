@@ -1,0 +1,1 @@
+"""Web UI views for clusters: thin — authorize, call a selector or service, render."""

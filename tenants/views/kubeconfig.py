@@ -1,0 +1,36 @@
+"""Kubeconfig download: a personal, short-lived credential issued per request."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from tenants.authorization import Action, tenant_for
+
+ISSUER_MODULE = "tenants.services.kubeconfig_download"
+
+
+@login_required
+@require_GET
+@never_cache
+def kubeconfig_download(request, pk):
+    tenant = tenant_for(request.user, pk, Action.DOWNLOAD_KUBECONFIG)
+    # Imported here: the issuing service is written separately and may not be installed yet.
+    try:
+        from tenants.services.kubeconfig_download import issue_kubeconfig_for
+    except ModuleNotFoundError as exc:
+        if exc.name != ISSUER_MODULE:
+            raise
+        return HttpResponse("Kubeconfig download is not available on this installation yet.", status=503,
+                            content_type="text/plain")
+    try:
+        text = issue_kubeconfig_for(user=request.user, tenant=tenant, request=request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("tenants:detail", pk=tenant.pk)
+    response = HttpResponse(text, content_type="application/yaml; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{tenant.name}.kubeconfig"'
+    return response
