@@ -153,6 +153,8 @@ DEFAULT_KUBERNETES_VERSION = os.environ.get("KAMAJI_UI_DEFAULT_KUBERNETES_VERSIO
 IMAGE_REPOSITORY = os.environ.get("KAMAJI_UI_IMAGE_REPOSITORY", "registry.k8s.io")
 KINE_IMAGE = os.environ.get("KAMAJI_UI_KINE_IMAGE", f"docker.io/rancher/kine:{localcluster_versions.KINE}")
 CLUSTER_DOMAIN = os.environ.get("KAMAJI_UI_CLUSTER_DOMAIN", "cluster.local")
+# The management cluster's own DNS domain (tenant Service names in the apiserver certificate).
+MANAGEMENT_CLUSTER_DOMAIN = os.environ.get("KAMAJI_UI_MANAGEMENT_CLUSTER_DOMAIN", "cluster.local")
 
 # Management cluster: KUBECONFIG, else in-cluster config, else the local cluster (embedded).
 KUBECONFIG = os.environ.get("KUBECONFIG") or None
