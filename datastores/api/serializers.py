@@ -30,8 +30,10 @@ class DataStoreSerializer(serializers.ModelSerializer):
             "tenant_count", "created_at", "updated_at",
         )
         read_only_fields = ("id", "healthy", "health_message", "health_checked_at", "created_at", "updated_at")
+        # Secrets are taken byte for byte: a password may end in a space, a PEM in a newline.
         extra_kwargs = {
-            name: {"write_only": True, "required": False, "allow_blank": True, "style": {"input_type": "password"}}
+            name: {"write_only": True, "required": False, "allow_blank": True, "trim_whitespace": False,
+                   "style": {"input_type": "password"}}
             for name in SECRET_FIELDS
         }
 

@@ -14,6 +14,7 @@ from tenants.authorization import ALLOWED_ROLES, Action, is_operator, organizati
 from tenants.models import Organization, TenantControlPlane, Upgrade
 from tenants.services import lifecycle
 
+UNIQUE_CODES = ("unique", "unique_together")  # django's codes for unique fields / field sets
 STATUS_FIELDS = ("phase", "conditions", "endpoint", "observed_version", "generation", "observed_generation")
 
 
@@ -56,10 +57,9 @@ def _name_clash_on_name(exc: DjangoValidationError) -> DjangoValidationError:
     if not hasattr(exc, "error_dict") or NON_FIELD_ERRORS not in exc.error_dict:
         return exc
     errors = dict(exc.error_dict)
-    unique = [e for e in errors[NON_FIELD_ERRORS] if e.code == "unique"]
-    if not unique:
+    if not any(e.code in UNIQUE_CODES for e in errors[NON_FIELD_ERRORS]):
         return exc
-    rest = [e for e in errors.pop(NON_FIELD_ERRORS) if e.code != "unique"]
+    rest = [e for e in errors.pop(NON_FIELD_ERRORS) if e.code not in UNIQUE_CODES]
     if rest:
         errors[NON_FIELD_ERRORS] = rest
     errors.setdefault("name", []).append(
