@@ -6,12 +6,12 @@ from django.core.exceptions import ValidationError
 
 from datastores.models import DataStore
 from kamaji_ui.encrypted_fields import masked
-from tenants.forms import TextListField
+from tenants.forms import FirstErrorPerFieldMixin, TextListField
 
 SECRET_FIELDS = ("ca_key", "client_key", "password")
 
 
-class DataStoreForm(forms.ModelForm):
+class DataStoreForm(FirstErrorPerFieldMixin, forms.ModelForm):
     endpoints = TextListField(help_text="host:port or URL, one per line.")
     ca_key = forms.CharField(required=False, label="CA key", widget=forms.Textarea(attrs={"rows": 3}))
     client_key = forms.CharField(required=False, label="Client key", widget=forms.Textarea(attrs={"rows": 3}))
@@ -32,7 +32,7 @@ class DataStoreForm(forms.ModelForm):
             field = self.fields[name]
             field.widget.attrs["autocomplete"] = "off"
             stored = getattr(self.instance, name) if self.instance.pk else ""
-            field.initial = ""  # never put a stored secret into the page
+            self.initial.pop(name, None)  # never put a stored secret into the page
             if stored:
                 field.help_text = f"Stored: {masked(stored)}. Leave blank to keep it."
                 self.fields[f"clear_{name}"] = forms.BooleanField(required=False, label=f"Remove stored {field.label}")
