@@ -23,3 +23,20 @@ GOMOD_SRC = Path(__file__).resolve().parent / "gomod"
 
 def bin_dir(component: str, version: str) -> Path:
     return BIN / f"{component}-{version}"
+
+
+# Inside STATE and RUN. A fresh start wipes all of them except CONTAINERD_ROOT, which keeps the
+# imported images (re-importing them costs more than the rest of a start).
+PKI = STATE / "pki"
+KUBECONFIGS = STATE / "kubeconfigs"
+CONFIG = STATE / "config"
+LOGS = STATE / "logs"
+ETCD_DATA = STATE / "etcd"
+KUBELET_ROOT = STATE / "kubelet"
+CNI = STATE / "cni"
+CONTAINERD_ROOT = STATE / "containerd"
+SYSCTL_BEFORE = STATE / "sysctl-before.json"  # kept until stop restores what the node changed
+PIDS = RUN / "pids"
+CONTAINERD_STATE = RUN / "containerd"
+CONTAINERD_SOCKET = CONTAINERD_STATE / "containerd.sock"
+RUNC_ROOT = RUN / "runc"

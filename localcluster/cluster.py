@@ -1,0 +1,280 @@
+"""Start, stop and inspect the single-node management cluster.
+
+`start()` reuses a cluster that is up and healthy; otherwise it removes whatever a previous
+cluster left (it may have been killed with kill -9), starts from a clean state and waits until
+the node is Ready. `stop()` takes the node down in the order that leaves nothing behind and
+returns `cleanup.leftovers()` (empty on success). Both hold one machine-wide lock, so two test
+sessions starting at once share one cluster.
+"""
+
+import contextlib
+import fcntl
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import requests
+
+from . import cleanup, components, firewall, images, network, paths, pki, sysctls
+from .daemons import Daemon
+
+LOCK_FILE = paths.RUN.with_name(paths.RUN.name + ".lock")  # beside RUN: RUN itself is wiped
+
+
+class StartError(RuntimeError):
+    pass
+
+
+@contextlib.contextmanager
+def machine_lock() -> Iterator[None]:
+    LOCK_FILE.parent.mkdir(parents=True, exist_ok=True)
+    with LOCK_FILE.open("w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+class Progress:
+    """Prints each step with the seconds since start, and keeps them for the benchmark."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.steps: dict[str, float] = {}
+
+    def __call__(self, step: str) -> None:
+        elapsed = time.monotonic() - self.started
+        self.steps[step] = elapsed
+        print(f"[{elapsed:5.1f}s] {step}", flush=True)
+
+
+def wait_for(what: str, check: Callable[[], bool], *, timeout: float, daemon: Daemon | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(Exception):
+            if check():
+                return
+        if daemon is not None and (why := daemon.exited_early()):
+            raise StartError(why)
+        time.sleep(0.2)
+    log = f"; see {daemon.log_file}" if daemon else ""
+    raise StartError(f"timed out after {timeout:.0f}s waiting for {what}{log}")
+
+
+# -- health checks (plain HTTPS with the cluster's own CA; no client library needed) -----------
+
+def etcd_healthy() -> bool:
+    p = pki.pki_file
+    client_cert = (p("etcd/healthcheck-client.crt"), p("etcd/healthcheck-client.key"))
+    resp = requests.get(f"https://127.0.0.1:{pki.ETCD_CLIENT_PORT}/health", timeout=2,
+                        verify=p("etcd/ca.crt"), cert=client_cert)
+    return resp.ok and resp.json().get("health") == "true"
+
+
+def apiserver_ready() -> bool:
+    resp = requests.get(f"{pki.APISERVER_URL}/readyz", timeout=2, verify=pki.pki_file("ca.crt"))
+    return resp.status_code == 200
+
+
+def containerd_ready() -> bool:
+    return paths.CONTAINERD_SOCKET.exists() and subprocess.run(
+        components.ctr("version"), capture_output=True, timeout=5).returncode == 0
+
+
+def api_client(kubeconfig: Path = paths.KUBECONFIG):
+    """An official-client ApiClient for a kubeconfig (the admin one by default)."""
+    from kubernetes import config
+
+    return config.new_client_from_config(config_file=str(kubeconfig))
+
+
+def node_ready(client=None) -> bool:
+    from kubernetes import client as k8s
+
+    nodes = k8s.CoreV1Api(client or api_client()).list_node().items
+    return any(c.type == "Ready" and c.status == "True" for n in nodes for c in n.status.conditions or ())
+
+
+def is_running() -> bool:
+    """Every daemon runs, the apiserver answers /readyz with the admin kubeconfig, the node is Ready."""
+    if not paths.KUBECONFIG.exists() or any(d.pid() is None for d in components.daemons()):
+        return False
+    try:
+        client = api_client()
+        data = client.call_api("/readyz", "GET", response_type="str", auth_settings=["BearerToken"],
+                               _return_http_data_only=True, _request_timeout=3)
+        return data == "ok" and node_ready(client)
+    except Exception:
+        return False
+
+
+def bind_cluster_admins() -> None:
+    """`kubeadm init` makes this binding; running its phases by hand does not, and admin.conf needs it."""
+    from kubernetes import client as k8s
+    from kubernetes.client.rest import ApiException
+
+    rbac = "rbac.authorization.k8s.io"
+    body = k8s.V1ClusterRoleBinding(
+        metadata=k8s.V1ObjectMeta(name="kubeadm:cluster-admins"),
+        role_ref=k8s.V1RoleRef(api_group=rbac, kind="ClusterRole", name="cluster-admin"),
+        subjects=[k8s.RbacV1Subject(api_group=rbac, kind="Group", name="kubeadm:cluster-admins")],
+    )
+    try:
+        k8s.RbacAuthorizationV1Api(api_client(pki.kubeconfig("super-admin"))).create_cluster_role_binding(body)
+    except ApiException as exc:
+        if exc.status != 409:
+            raise
+
+
+# -- start ---------------------------------------------------------------------------------------
+
+def start(*, quiet: bool = False) -> Path:
+    """Bring the cluster up (or find it up) and return the admin kubeconfig path."""
+    with machine_lock():
+        if is_running():
+            if not quiet:
+                print("cluster already running", flush=True)
+            return paths.KUBECONFIG
+        start_fresh(Progress())
+    return paths.KUBECONFIG
+
+
+def start_fresh(progress: Progress) -> None:
+    cleanup.remove_leftovers()
+    cleanup.wipe_state()
+    sysctls.record_originals()
+    progress("cleaned previous state")
+
+    network.ensure_bridge()
+    firewall.install_isolation()
+    components.write_config_files()
+    pki.create_pki()
+    progress("bridge, isolation rules, configs and PKI ready")
+
+    containerd = components.containerd()
+    containerd.start()
+    wait_for("containerd", containerd_ready, timeout=30, daemon=containerd)
+    progress("containerd up")
+
+    import_errors: list[BaseException] = []
+    importer = threading.Thread(target=_import_images, args=(import_errors, progress), daemon=True)
+    importer.start()
+
+    etcd = components.etcd()
+    etcd.start()
+    wait_for("etcd", etcd_healthy, timeout=60, daemon=etcd)
+    progress("etcd healthy")
+
+    apiserver = components.kube_apiserver()
+    apiserver.start()
+    wait_for("kube-apiserver /readyz", apiserver_ready, timeout=120, daemon=apiserver)
+    progress("kube-apiserver ready")
+    bind_cluster_admins()
+
+    for daemon in (components.kube_controller_manager(), components.kube_scheduler()):
+        daemon.start()
+    progress("controller-manager and scheduler started")
+
+    importer.join()
+    if import_errors:
+        raise StartError(f"image import failed: {import_errors[0]}") from import_errors[0]
+
+    kubelet = components.kubelet()
+    kubelet.start()
+    components.kube_proxy().start()
+    wait_for("the node to be Ready", node_ready, timeout=120, daemon=kubelet)
+    for daemon in components.daemons():
+        if why := daemon.exited_early():
+            raise StartError(why)
+    progress(f"node {pki.NODE_NAME} Ready; kubeconfig {paths.KUBECONFIG}")
+
+
+def _import_images(errors: list[BaseException], progress: Progress) -> None:
+    try:
+        imported = images.import_images()
+        progress(f"images imported ({len(imported)} new, {len(images.all_images()) - len(imported)} present)")
+    except BaseException as exc:
+        errors.append(exc)
+
+
+# -- stop ----------------------------------------------------------------------------------------
+
+def delete_all_pods(*, timeout: float = 60) -> None:
+    """Delete every pod through the API and wait until kubelet has torn them all down."""
+    from kubernetes import client as k8s
+
+    core = k8s.CoreV1Api(api_client())
+    for pod in core.list_pod_for_all_namespaces().items:
+        with contextlib.suppress(Exception):
+            core.delete_namespaced_pod(pod.metadata.name, pod.metadata.namespace, grace_period_seconds=1)
+    deadline = time.monotonic() + timeout
+    while core.list_pod_for_all_namespaces().items and time.monotonic() < deadline:
+        time.sleep(0.5)
+
+
+def remove_containers() -> None:
+    """Remove whatever containers kubelet left in containerd (tasks first, then the containers)."""
+    def ids(*args: str) -> list[str]:
+        out = subprocess.run(components.ctr(*args, "-q"), capture_output=True, text=True, timeout=30)
+        return out.stdout.split()
+
+    for task in ids("tasks", "list"):
+        subprocess.run(components.ctr("tasks", "delete", "--force", task), capture_output=True, timeout=30)
+    for container in ids("containers", "list"):
+        subprocess.run(components.ctr("containers", "delete", container), capture_output=True, timeout=30)
+
+
+def stop() -> dict[str, list[str]]:
+    """Stop the cluster and remove everything it put on the machine; return what is left (nothing)."""
+    with machine_lock():
+        progress = Progress()
+        by_name = {d.name: d for d in components.daemons()}
+        if by_name["kube-apiserver"].pid() is not None and by_name["kubelet"].pid() is not None:
+            # No controller may recreate the pods we are about to delete.
+            by_name["kube-scheduler"].stop()
+            by_name["kube-controller-manager"].stop()
+            with contextlib.suppress(Exception):
+                delete_all_pods()
+            progress("pods deleted")
+        by_name["kube-proxy"].stop()
+        by_name["kubelet"].stop()
+        if Path(components.k8s_bin("kube-proxy")).exists():
+            subprocess.run([components.k8s_bin("kube-proxy"), "--cleanup"], capture_output=True, timeout=60)
+        if by_name["containerd"].pid() is not None:
+            remove_containers()
+        progress("kubelet and kube-proxy stopped, containers removed")
+        for name in ("containerd", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd"):
+            by_name[name].stop()
+        progress("daemons stopped")
+        cleanup.remove_leftovers()
+        cleanup.remove_tree(paths.RUN) if paths.RUN.exists() else None
+        sysctls.restore_originals()
+        left = cleanup.leftovers()
+        progress("stopped" if not left else f"stopped, but left: {left}")
+        return left
+
+
+# -- status --------------------------------------------------------------------------------------
+
+def status() -> dict:
+    """Daemons and their pids, apiserver readiness, nodes, and leftovers when nothing runs."""
+    daemon_pids = {d.name: d.pid() for d in components.daemons()}
+    info: dict = {"kubeconfig": str(paths.KUBECONFIG), "daemons": daemon_pids, "apiserver_ready": False, "nodes": {}}
+    with contextlib.suppress(Exception):
+        info["apiserver_ready"] = apiserver_ready()
+    if info["apiserver_ready"]:
+        from kubernetes import client as k8s
+
+        with contextlib.suppress(Exception):
+            for node in k8s.CoreV1Api(api_client()).list_node().items:
+                ready = [c.status for c in node.status.conditions or () if c.type == "Ready"]
+                info["nodes"][node.metadata.name] = {"ready": ready == ["True"],
+                                                     "version": node.status.node_info.kubelet_version}
+    if not any(daemon_pids.values()):
+        info["leftovers"] = cleanup.leftovers()
+    info["running"] = all(daemon_pids.values()) and info["apiserver_ready"] and any(
+        n["ready"] for n in info["nodes"].values())
+    return info
