@@ -13,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from kamaji_ui.api_auth import API_AUTHENTICATION_CLASSES
+from kamaji_ui.api_errors import Conflict
 from tenants import selectors
 from tenants.api.serializers import (
     ClusterSerializer,
@@ -83,19 +84,28 @@ class ClusterViewSet(
     @extend_schema(
         summary="Your personal kubeconfig for this cluster (short-lived, issued per person)",
         request=None,
-        responses={(200, "application/yaml"): OpenApiResponse(OpenApiTypes.STR, description="kubeconfig YAML")},
+        responses={
+            (200, "application/yaml"): OpenApiResponse(OpenApiTypes.STR, description="kubeconfig YAML"),
+            409: OpenApiResponse(description="The cluster has no endpoint or certificates yet"),
+        },
     )
     @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
     def kubeconfig(self, request, pk=None):
-        # Written alongside this API by the kubeconfig work; imported when first used.
-        from tenants.services.kubeconfig_download import issue_kubeconfig_for
+        # Imported when used: it pulls in the Kubernetes client, which the rest of the API does not need.
+        from tenants.services.kubeconfig_download import (
+            KubeconfigUnavailable,
+            issue_kubeconfig_for,
+            kubeconfig_filename,
+        )
 
         tenant = self.cluster(Action.DOWNLOAD_KUBECONFIG)
-        issued = issue_kubeconfig_for(user=request.user, tenant=tenant, request=request)
-        text = issued if isinstance(issued, str) else issued[0]
+        try:
+            text = issue_kubeconfig_for(user=request.user, tenant=tenant, request=request)
+        except KubeconfigUnavailable as exc:
+            raise Conflict(str(exc)) from exc
         response = HttpResponse(text, content_type="application/yaml")
-        response["Content-Disposition"] = f'attachment; filename="{tenant.name}.kubeconfig"'
-        response["Cache-Control"] = "no-store"
+        response["Content-Disposition"] = f'attachment; filename="{kubeconfig_filename(tenant, request.user)}"'
+        response["Cache-Control"] = "no-store"  # a credential: never cached by browsers or proxies
         return response
 
     @extend_schema(methods=["GET"], summary="Upgrades of this cluster", responses=UpgradeSerializer(many=True))
