@@ -181,3 +181,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.channels.server": {"level": "WARNING"}},
 }
+
+# Live status (tenants/live): how many events and log lines a page shows; whether the web
+# server runs the watches itself (only meaningful with the in-memory layer: with Redis the
+# controller process runs them and every server replica receives the same fan-out).
+LIVE_EVENTS_SHOWN = int(os.environ.get("KAMAJI_UI_LIVE_EVENTS", "20"))
+LIVE_LOG_LINES = int(os.environ.get("KAMAJI_UI_LIVE_LOG_LINES", "200"))
+LIVE_WATCHERS_IN_SERVER = env_bool("KAMAJI_UI_LIVE_WATCHERS_IN_SERVER", REDIS_URL is None and CONTROLLER_IN_PROCESS)

@@ -1,0 +1,189 @@
+"""WebSocket consumers: a cluster's live status, and the phase badges of the cluster list.
+
+Thin by design: authenticate, authorise with the same rule as the pages, send a snapshot, then
+forward the fragments the publisher sends to the tenant's group.
+"""
+
+import asyncio
+import json
+import logging
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import InMemoryChannelLayer
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from tenants.authorization import Action, tenant_for, visible_tenants
+from tenants.live import fragments, logs, snapshot
+from tenants.live.publish import publisher
+from tenants.live.watch import running_watchers, start_watchers
+from tenants.models import TenantControlPlane
+from tenants.services.kube import management_api_client
+
+log = logging.getLogger(__name__)
+
+# Close codes (4000-4999 are the application's): the page explains them instead of reconnecting.
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+LOG_FLUSH_SECONDS = 0.25  # at most four log panel renders a second per socket
+LIST_PAGE_MAX_CLUSTERS = 500
+
+
+async def _ensure_local_watchers(channel_layer) -> None:
+    """With the in-memory layer only this process can publish to its consumers: run the watchers here."""
+    publisher.bind_loop(asyncio.get_running_loop())
+    if isinstance(channel_layer, InMemoryChannelLayer) and settings.LIVE_WATCHERS_IN_SERVER \
+            and running_watchers() is None:
+        try:
+            await asyncio.to_thread(start_watchers)
+        except Exception as exc:  # no cluster configured: the page still gets DB status
+            log.warning("live: cannot start watchers: %s", exc)
+
+
+class ClusterStatusConsumer(AsyncWebsocketConsumer):
+    """`/ws/clusters/<pk>/`: the detail page's phase, conditions, pods, events, endpoint, upgrade, logs."""
+
+    sections = frozenset(fragments.SECTION_TEMPLATES)
+
+    async def connect(self):
+        self.group = None
+        self.log_subscription = None
+        self.log_selected = None
+        self.log_pending = None
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self._refuse(CLOSE_UNAUTHENTICATED)
+            return
+        try:
+            tenant = await database_sync_to_async(tenant_for)(user, self.scope["url_route"]["kwargs"]["pk"],
+                                                              Action.VIEW)
+        except Http404:
+            await self._refuse(CLOSE_NOT_FOUND)
+            return
+        except PermissionDenied:
+            await self._refuse(CLOSE_FORBIDDEN)
+            return
+        self.tenant_pk, self.namespace = tenant.pk, tenant.namespace
+        await _ensure_local_watchers(self.channel_layer)
+        # Join before the snapshot so no update falls between them (updates queue until connect returns).
+        self.group = tenant.ws_group
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self.send(text_data=await database_sync_to_async(snapshot.render_snapshot)(self.tenant_pk))
+
+    async def _refuse(self, code: int) -> None:
+        # Accept first: a close code can only be sent on an open socket (a refused handshake is a bare 403).
+        await self.accept()
+        await self.close(code=code)
+
+    async def disconnect(self, code):
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+        self._close_logs()
+
+    async def live_fragment(self, event):
+        if event["section"] in self.sections:
+            await self.send(text_data=event["html"])
+
+    # --- the log panel ------------------------------------------------------------------------
+
+    async def receive(self, text_data=None, bytes_data=None):
+        try:
+            message = json.loads(text_data or "{}")
+        except json.JSONDecodeError:
+            return
+        action = message.get("action")
+        if action == "logs.open":
+            await self._open_logs(str(message.get("container", "")))
+        elif action == "logs.close":
+            self._close_logs()
+            await self._send_log_panel(lines=[], error="")
+
+    async def _open_logs(self, target: str) -> None:
+        self._close_logs()
+        choices = await database_sync_to_async(self._log_choices)()
+        if target not in {value for value, _ in choices}:
+            await self._send_log_panel(lines=[], error="No such container in this cluster.", choices=choices)
+            return
+        pod, container = target.split("/", 1)
+        self.log_selected = target
+        loop = asyncio.get_running_loop()
+
+        def on_update(lines: list[str], error: str) -> None:  # from the follower's thread
+            loop.call_soon_threadsafe(self._schedule_log_flush, lines, error)
+
+        self.log_choices = choices
+        self.log_subscription = await asyncio.to_thread(
+            logs.follow, api_client=management_api_client(), namespace=self.namespace, pod=pod,
+            container=container, on_update=on_update, max_lines=settings.LIVE_LOG_LINES,
+        )
+
+    def _log_choices(self) -> list[tuple[str, str]]:
+        tenant = visible_tenants(self.scope["user"]).get(pk=self.tenant_pk)
+        objects, _ = snapshot.objects_for(tenant)
+        return fragments.log_choices(self.tenant_pk, objects)
+
+    def _schedule_log_flush(self, lines: list[str], error: str) -> None:
+        first = self.log_pending is None
+        self.log_pending = (lines, error)
+        if first:
+            asyncio.get_running_loop().call_later(LOG_FLUSH_SECONDS, lambda: asyncio.ensure_future(self._flush_logs()))
+
+    async def _flush_logs(self) -> None:
+        pending, self.log_pending = self.log_pending, None
+        if pending is None or self.log_subscription is None:
+            return
+        lines, error = pending
+        if error:
+            await self._send_log_panel(lines=lines, error=error)
+        else:
+            await self.send(text_data=fragments.render_log_lines(lines=lines))
+
+    async def _send_log_panel(self, *, lines: list[str], error: str, choices=None) -> None:
+        choices = choices if choices is not None else getattr(self, "log_choices", None)
+        if choices is None:
+            choices = await database_sync_to_async(self._log_choices)()
+        selected = self.log_selected if self.log_subscription is not None else None
+        await self.send(text_data=fragments.render_log_panel(
+            tenant_pk=self.tenant_pk, choices=choices, selected=selected, lines=lines, error=error))
+
+    def _close_logs(self) -> None:
+        if self.log_subscription is not None:
+            self.log_subscription.close()
+        self.log_subscription = None
+        self.log_selected = None
+        self.log_pending = None
+
+
+class ClusterListConsumer(AsyncWebsocketConsumer):
+    """`/ws/clusters/`: the phase badges of every cluster the user may see."""
+
+    async def connect(self):
+        self.groups_joined = []
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.accept()
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        pks = await database_sync_to_async(
+            lambda: list(visible_tenants(user).values_list("pk", flat=True)[:LIST_PAGE_MAX_CLUSTERS])
+        )()
+        await _ensure_local_watchers(self.channel_layer)
+        for pk in pks:
+            group = TenantControlPlane(pk=pk).ws_group
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.groups_joined.append(group)
+        await self.accept()
+        await self.send(text_data=await database_sync_to_async(snapshot.render_list_snapshot)(pks))
+
+    async def disconnect(self, code):
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def live_fragment(self, event):
+        if event["section"] == "phase":
+            await self.send(text_data=event["html"])
+

@@ -1,0 +1,144 @@
+"""HTML fragments for the live stream, rendered from the same partial templates as the page.
+
+Each fragment's root element carries the id the page uses, so htmx's ws extension swaps it
+out of band (`hx-swap-oob`); there is no second rendering path in the browser.
+"""
+
+import re
+import time
+from datetime import UTC, datetime
+from functools import cache
+from typing import Protocol
+
+from django.conf import settings
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template, render_to_string
+
+from tenants.live import rows
+from tenants.models import TenantControlPlane
+
+# Page sections and the partials that render them. Sections whose template is missing are skipped.
+SECTION_TEMPLATES = {
+    "phase": ("tenants/partials/phase_badge.html",),
+    "status": (
+        "tenants/partials/conditions.html",
+        "tenants/partials/endpoint.html",
+        "tenants/partials/upgrades.html",
+    ),
+    "pods": ("tenants/partials/pods.html",),
+    "events": ("tenants/partials/events.html",),
+}
+# Sections read from the database (the rest come from the watched Kubernetes objects).
+DB_SECTIONS = ("phase", "status")
+
+_FIRST_TAG = re.compile(r"^(\s*<[a-zA-Z][\w-]*)")
+
+
+class TenantObjects(Protocol):
+    """Where a tenant's Kubernetes objects come from: the watchers' store, or fresh list calls."""
+
+    def for_tenant(self, kind: str, pk: int) -> list[dict]: ...
+
+
+def as_oob(html: str) -> str:
+    """Mark the fragment's root element for an out-of-band swap (by its id)."""
+    if not html.strip() or "hx-swap-oob" in html[: html.find(">") + 1]:
+        return html
+    return _FIRST_TAG.sub(r'\1 hx-swap-oob="true"', html, count=1)
+
+
+@cache
+def template_exists(name: str) -> bool:
+    try:
+        get_template(name)
+    except TemplateDoesNotExist:
+        return False
+    return True
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def pods_context(tenant_pk: int, objects: TenantObjects) -> dict:
+    now = _now()
+    return {
+        "tenant_pk": tenant_pk,
+        "live": True,
+        "pods": rows.pod_rows(objects.for_tenant("pods", tenant_pk), now),
+        "rollouts": sorted((rows.rollout_row(d) for d in objects.for_tenant("deployments", tenant_pk)),
+                           key=lambda r: r.name),
+        "services": sorted((rows.service_row(s) for s in objects.for_tenant("services", tenant_pk)),
+                           key=lambda r: r.name),
+    }
+
+
+def events_context(tenant_pk: int, objects: TenantObjects) -> dict:
+    return {
+        "tenant_pk": tenant_pk,
+        "live": True,
+        "events": rows.event_rows(objects.for_tenant("events", tenant_pk), _now(),
+                                  limit=settings.LIVE_EVENTS_SHOWN),
+    }
+
+
+def tenant_context(tenant: TenantControlPlane) -> dict:
+    return {"tenant": tenant, "upgrades": tenant.upgrades.select_related("requested_by"), "live": True}
+
+
+def _render_all(names: tuple[str, ...], context: dict) -> str:
+    return "".join(as_oob(render_to_string(n, context)) for n in names if template_exists(n))
+
+
+def render_section(section: str, *, tenant_pk: int, objects: TenantObjects,
+                   tenant: TenantControlPlane | None = None) -> str | None:
+    """One section's out-of-band HTML, or None if there is nothing to render."""
+    names = SECTION_TEMPLATES[section]
+    if section in DB_SECTIONS:
+        tenant = tenant or (
+            TenantControlPlane.objects.select_related("organization").filter(pk=tenant_pk).first()
+        )
+        if tenant is None:
+            return None
+        context = tenant_context(tenant)
+    elif section == "pods":
+        context = pods_context(tenant_pk, objects)
+    else:
+        context = events_context(tenant_pk, objects)
+    html = _render_all(names, context)
+    return html or None
+
+
+def render_log_panel(*, tenant_pk: int, choices: list[tuple[str, str]], selected: str | None,
+                     lines: list[str], error: str = "") -> str:
+    return as_oob(render_to_string("tenants/partials/log_panel.html", {
+        "tenant_pk": tenant_pk, "choices": choices, "selected": selected, "lines": lines,
+        "open": selected is not None, "error": error, "live": True,
+    }))
+
+
+def render_log_lines(*, lines: list[str]) -> str:
+    """Just the lines (so following a log does not reset the container picker)."""
+    return as_oob(render_to_string("tenants/partials/log_lines.html", {"lines": lines}))
+
+
+def log_choices(tenant_pk: int, objects: TenantObjects) -> list[tuple[str, str]]:
+    """(value, label) of every container of the tenant's pods: "pod/container"."""
+    return [
+        (f"{row.name}/{c}", f"{c} — {row.name}")
+        for row in rows.pod_rows(objects.for_tenant("pods", tenant_pk), _now())
+        for c in row.containers
+    ]
+
+
+def render_stamp(*, tenant_pk: int, event_at: float | None) -> str:
+    """A hidden marker sent with every update: when the change it carries was seen by the watch."""
+    return render_to_string("tenants/partials/live_stamp.html", {
+        "tenant_pk": tenant_pk, "event_at": f"{event_at or time.time():.6f}",
+    })
+
+
+def render_live_status(*, tenant_pk: int, connected: bool, source: str) -> str:
+    return as_oob(render_to_string("tenants/partials/live_status.html", {
+        "tenant_pk": tenant_pk, "connected": connected, "source": source, "synced_at": _now(),
+    }))

@@ -1,0 +1,126 @@
+"""Render what changed once, send it to the tenant's channel-layer group.
+
+Changes arrive from the watch threads and from status saves; one publisher thread drains them
+in batches, so a burst of watch events for one tenant becomes one render per section, and a
+render goes to the group once however many browsers are in it.
+"""
+
+import asyncio
+import logging
+import queue
+import threading
+import time
+
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.db import close_old_connections
+
+from tenants.live import fragments
+from tenants.live.store import store
+from tenants.models import TenantControlPlane
+
+log = logging.getLogger(__name__)
+
+# Which page sections a change of each kind can alter.
+SECTIONS_FOR_KIND = {
+    "pods": ("pods",),
+    "deployments": ("pods",),
+    "services": ("pods",),
+    "events": ("events",),
+}
+STATUS_SECTIONS = ("phase", "status")
+MESSAGE_TYPE = "live.fragment"  # handled by ClusterStatusConsumer.live_fragment
+
+
+class Publisher:
+    def __init__(self):
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self._consumer_loop: asyncio.AbstractEventLoop | None = None
+        self._own_loop: asyncio.AbstractEventLoop | None = None
+        self._last_html: dict[tuple[int, str], str] = {}
+        self.sent = 0
+
+    def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The event loop the consumers of this process run in (needed by the in-memory layer)."""
+        self._consumer_loop = loop
+
+    def kind_changed(self, tenant_pk: int, kind: str, received_at: float) -> None:
+        self.changed(tenant_pk, SECTIONS_FOR_KIND[kind], received_at)
+
+    def changed(self, tenant_pk: int, sections: tuple[str, ...], event_at: float | None = None) -> None:
+        self._ensure_thread()
+        event_at = event_at or time.time()
+        for section in sections:
+            self._queue.put((tenant_pk, section, event_at))
+
+    def _ensure_thread(self) -> None:
+        with self._start_lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="live-publisher", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        self._own_loop = asyncio.new_event_loop()
+        while True:
+            batch = self._next_batch()
+            try:
+                self._publish(batch)
+            except Exception:
+                log.exception("live publisher: batch failed")
+            finally:
+                close_old_connections()
+
+    def _next_batch(self) -> dict[tuple[int, str], float]:
+        """Everything queued now, one entry per (tenant, section), keeping the earliest event time."""
+        batch: dict[tuple[int, str], float] = {}
+        item = self._queue.get()
+        while True:
+            pk, section, at = item
+            batch[(pk, section)] = min(at, batch.get((pk, section), at))
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return batch
+
+    def _publish(self, batch: dict[tuple[int, str], float]) -> None:
+        for (pk, section), event_at in batch.items():
+            rendered = fragments.render_section(section, tenant_pk=pk, objects=store)
+            if rendered is None:  # the tenant is gone, or the section has no template
+                continue
+            if self._last_html.get((pk, section)) == rendered:
+                continue
+            self._last_html[(pk, section)] = rendered
+            html = rendered + fragments.render_stamp(tenant_pk=pk, event_at=event_at)
+            self._send(TenantControlPlane(pk=pk).ws_group, {"type": MESSAGE_TYPE, "section": section, "html": html,
+                                        "tenant": pk, "event_at": event_at})
+
+    def _send(self, group: str, message: dict) -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        if isinstance(layer, InMemoryChannelLayer):
+            # The in-memory layer lives in the consumers' loop; without one nobody here listens.
+            loop = self._consumer_loop
+            if loop is None or loop.is_closed():
+                return
+            asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop).result(timeout=10)
+        else:
+            self._own_loop.run_until_complete(layer.group_send(group, message))
+        self.sent += 1
+
+    def forget(self, tenant_pk: int) -> None:
+        """Drop the dedup memory of a tenant (so the next render is sent even if unchanged)."""
+        for key in [k for k in self._last_html if k[0] == tenant_pk]:
+            del self._last_html[key]
+
+
+publisher = Publisher()
+
+
+def publish_tenant_status(tenant) -> None:
+    """Push the phase badge, conditions, endpoint and upgrade progress of `tenant` to its viewers.
+
+    Called after the status is saved (the post_save signal does it on commit).
+    """
+    publisher.changed(tenant.pk, STATUS_SECTIONS)

@@ -1,0 +1,75 @@
+"""The full picture of one tenant, sent to a browser when its stream (re)connects."""
+
+import json
+import logging
+
+from kubernetes import client
+
+from tenants.live import fragments
+from tenants.live.store import store
+from tenants.live.watch import management_api_client, running_watchers
+from tenants.models import TenantControlPlane
+from tenants.services.manifests.labels import MANAGED_SELECTOR, TENANT_KEY
+
+log = logging.getLogger(__name__)
+
+LIST_TIMEOUT = 10  # seconds per list call
+
+
+class ListedObjects:
+    """A tenant's objects from one list call per kind (when this process runs no watchers)."""
+
+    def __init__(self, tenant: TenantControlPlane, api_client: client.ApiClient):
+        selector = f"{MANAGED_SELECTOR},{TENANT_KEY}={tenant.pk}"
+        core, apps = client.CoreV1Api(api_client), client.AppsV1Api(api_client)
+        common = {"_preload_content": False, "_request_timeout": LIST_TIMEOUT}
+        calls = {
+            "pods": lambda: core.list_pod_for_all_namespaces(label_selector=selector, **common),
+            "deployments": lambda: apps.list_deployment_for_all_namespaces(label_selector=selector, **common),
+            "services": lambda: core.list_service_for_all_namespaces(label_selector=selector, **common),
+            "events": lambda: core.list_namespaced_event(tenant.namespace, **common),
+        }
+        self._items = {kind: json.loads(call().data).get("items", []) for kind, call in calls.items()}
+
+    def for_tenant(self, kind: str, pk: int) -> list[dict]:
+        return self._items[kind]
+
+
+class Unavailable:
+    """The management cluster could not be read: empty tables, and the status line says so."""
+
+    def for_tenant(self, kind: str, pk: int) -> list[dict]:
+        return []
+
+
+def objects_for(tenant: TenantControlPlane) -> tuple[fragments.TenantObjects, str]:
+    """The best source for `tenant`'s objects, and its name ("watch", "list" or "unavailable")."""
+    watchers = running_watchers()
+    if watchers is not None and store.all_synced():
+        return store, "watch"
+    try:
+        return ListedObjects(tenant, management_api_client()), "list"
+    except Exception as exc:  # unreachable cluster, missing kubeconfig: the page still shows the DB state
+        log.warning("live snapshot for %s: cannot list objects: %s", tenant.pk, exc)
+        return Unavailable(), "unavailable"
+
+
+def render_snapshot(tenant_pk: int) -> str:
+    """Every live section of the detail page, as one message of out-of-band fragments."""
+    tenant = TenantControlPlane.objects.select_related("organization").get(pk=tenant_pk)
+    objects, source = objects_for(tenant)
+    parts = [fragments.render_section(s, tenant_pk=tenant_pk, objects=objects, tenant=tenant)
+             for s in fragments.SECTION_TEMPLATES]
+    parts.append(fragments.render_log_panel(tenant_pk=tenant_pk, choices=fragments.log_choices(tenant_pk, objects),
+                                            selected=None, lines=[]))
+    parts.append(fragments.render_live_status(tenant_pk=tenant_pk, connected=True, source=source))
+    parts.append(fragments.render_stamp(tenant_pk=tenant_pk, event_at=None))
+    return "".join(p for p in parts if p)
+
+
+def render_list_snapshot(tenant_pks: list[int]) -> str:
+    """The phase badges of the clusters on the list page."""
+    tenants = TenantControlPlane.objects.select_related("organization").filter(pk__in=tenant_pks)
+    return "".join(
+        fragments.render_section("phase", tenant_pk=t.pk, objects=store, tenant=t) or "" for t in tenants
+    )

@@ -1,0 +1,215 @@
+"""One watch per kind on the management cluster, shared by every open page.
+
+Each `KindWatcher` lists once, then watches from the list's resourceVersion with bookmarks
+(so a reconnect resumes where it stopped), re-lists on 410 Gone, and reports every change to
+the publisher, which renders and fans it out to the tenant's channel-layer group. The number of
+watches is len(WATCHES) whatever the number of browsers.
+"""
+
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+from kubernetes.watch.watch import iter_resp_lines
+
+from tenants.live.store import ObjectStore, store
+from tenants.services.kube import management_api_client
+from tenants.services.manifests.labels import MANAGED_SELECTOR
+
+log = logging.getLogger(__name__)
+
+HTTP_GONE = 410
+
+
+@dataclass(frozen=True)
+class WatchSpec:
+    kind: str
+    api: type
+    list_all: str  # the *_for_all_namespaces method
+    label_selector: str | None  # Events carry no labels of ours: watched whole, kept per tenant namespace
+
+
+WATCHES = (
+    WatchSpec("pods", client.CoreV1Api, "list_pod_for_all_namespaces", MANAGED_SELECTOR),
+    WatchSpec("deployments", client.AppsV1Api, "list_deployment_for_all_namespaces", MANAGED_SELECTOR),
+    WatchSpec("services", client.CoreV1Api, "list_service_for_all_namespaces", MANAGED_SELECTOR),
+    WatchSpec("events", client.CoreV1Api, "list_event_for_all_namespaces", None),
+)
+
+
+class Gone(Exception):
+    """The resourceVersion we hold is too old: list again."""
+
+
+# on_change(tenant_pk, kind, received_at): called from the watch thread for every change.
+ChangeCallback = Callable[[int, str, float], None]
+
+
+class KindWatcher(threading.Thread):
+    def __init__(self, spec: WatchSpec, *, api_client: client.ApiClient, object_store: ObjectStore,
+                 on_change: ChangeCallback, timeout_seconds: int = 300):
+        super().__init__(name=f"live-watch-{spec.kind}", daemon=True)
+        self.spec = spec
+        self._fn = getattr(spec.api(api_client), spec.list_all)
+        self._store = object_store
+        self._on_change = on_change
+        self._timeout = timeout_seconds
+        self._stopping = threading.Event()
+        self._resp = None
+        self.resource_version: str | None = None
+        # Counters (read by tests and the benchmark).
+        self.lists = 0
+        self.watches = 0
+        self.bookmarks = 0
+        self.events = 0
+        self.synced = threading.Event()
+
+    def _selector(self) -> dict:
+        return {"label_selector": self.spec.label_selector} if self.spec.label_selector else {}
+
+    def run(self) -> None:
+        backoff = 1.0
+        while not self._stopping.is_set():
+            try:
+                if self.resource_version is None:
+                    self.relist()
+                self.watch_once()
+                backoff = 1.0
+            except Gone:
+                log.info("watch %s: 410 Gone at %s, re-listing", self.spec.kind, self.resource_version)
+                self.resource_version = None
+            except ApiException as exc:
+                if exc.status == HTTP_GONE:
+                    self.resource_version = None
+                    continue
+                log.warning("watch %s: API error %s, retrying in %.0fs", self.spec.kind, exc.status, backoff)
+                self._stopping.wait(backoff)
+                backoff = min(backoff * 2, 30)
+            except Exception as exc:
+                if self._stopping.is_set():
+                    break
+                log.warning("watch %s: %s, retrying in %.0fs", self.spec.kind, exc, backoff)
+                self._stopping.wait(backoff)
+                backoff = min(backoff * 2, 30)
+
+    def relist(self) -> None:
+        resp = self._fn(_preload_content=False, _request_timeout=30, **self._selector())
+        body = json.loads(resp.data)
+        touched = self._store.replace(self.spec.kind, body.get("items", []))
+        self.resource_version = body["metadata"]["resourceVersion"]
+        self.lists += 1
+        self.synced.set()
+        now = time.time()
+        for pk in touched:
+            self._on_change(pk, self.spec.kind, now)
+
+    def watch_once(self) -> None:
+        """One watch request, until the server ends it (timeout), an error, or stop()."""
+        # Jitter so the four watches do not all reconnect in the same second.
+        timeout = self._timeout + random.randint(0, 30)
+        resp = self._fn(
+            watch=True, allow_watch_bookmarks=True, resource_version=self.resource_version,
+            timeout_seconds=timeout, _preload_content=False, _request_timeout=(10, timeout + 30), **self._selector(),
+        )
+        self._resp = resp
+        self.watches += 1
+        try:
+            for line in iter_resp_lines(resp):
+                if self._stopping.is_set():
+                    return
+                if line:
+                    self._handle(json.loads(line))
+        finally:
+            self._resp = None
+            resp.release_conn()
+
+    def _handle(self, event: dict) -> None:
+        event_type, obj = event["type"], event["object"]
+        if event_type == "ERROR":
+            if obj.get("code") == HTTP_GONE:
+                raise Gone()
+            raise ApiException(status=obj.get("code"), reason=obj.get("message"))
+        self.resource_version = obj["metadata"]["resourceVersion"]
+        if event_type == "BOOKMARK":
+            self.bookmarks += 1
+            return
+        received = time.time()
+        self.events += 1
+        pk = self._store.apply(self.spec.kind, event_type, obj)
+        if pk is not None:
+            self._on_change(pk, self.spec.kind, received)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        resp = self._resp
+        if resp is not None:
+            # Unblocks the read in the watch thread (urllib3 >= 2.3).
+            resp.shutdown()
+
+
+class Watchers:
+    """The running set of watchers of this process."""
+
+    def __init__(self, watchers: list[KindWatcher]):
+        self.watchers = watchers
+
+    def by_kind(self, kind: str) -> KindWatcher:
+        return next(w for w in self.watchers if w.spec.kind == kind)
+
+    def wait_synced(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        return all(w.synced.wait(max(0.0, deadline - time.monotonic())) for w in self.watchers)
+
+    def stop(self) -> None:
+        for w in self.watchers:
+            w.stop()
+        for w in self.watchers:
+            w.join(timeout=5)
+
+
+_lock = threading.Lock()
+_running: Watchers | None = None
+
+
+def start_watchers(*, api_client: client.ApiClient | None = None, object_store: ObjectStore | None = None,
+                   on_change: ChangeCallback | None = None) -> Watchers:
+    """Start one watcher per kind (idempotent: a second call returns the running set).
+
+    Called by the controller (its own process, or in-process in the embedded default) and, with
+    the in-memory channel layer, by the first WebSocket consumer of the server process.
+    """
+    global _running
+    with _lock:
+        if _running is not None:
+            return _running
+        if on_change is None:
+            from tenants.live.publish import publisher
+
+            on_change = publisher.kind_changed
+        api_client = api_client or management_api_client()
+        object_store = object_store or store
+        watchers = [KindWatcher(spec, api_client=api_client, object_store=object_store, on_change=on_change)
+                    for spec in WATCHES]
+        for w in watchers:
+            w.start()
+        _running = Watchers(watchers)
+        return _running
+
+
+def running_watchers() -> Watchers | None:
+    return _running
+
+
+def stop_watchers() -> None:
+    global _running
+    with _lock:
+        if _running is not None:
+            _running.stop()
+            _running = None
+            store.clear()
