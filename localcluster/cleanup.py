@@ -19,10 +19,14 @@ CGROUP_ROOT = Path("/sys/fs/cgroup")
 KUBEPODS = "kubepods"
 RUNTIME_BINARIES = ("/usr/bin/containerd", "/usr/bin/containerd-shim-runc-v2", "/usr/sbin/runc")
 NETNS_DIRS = (Path("/run/netns"), Path("/var/run/netns"))
+# What a fresh start wipes (the image store, CONTAINERD_ROOT, is kept).
+NODE_STATE_DIRS = (paths.PKI, paths.KUBECONFIGS, paths.CONFIG, paths.LOGS, paths.ETCD_DATA, paths.KUBELET_ROOT,
+                   paths.CNI)
 
 
 def _owned_roots() -> tuple[str, ...]:
-    return (str(paths.STATE), str(paths.RUN))
+    """The node's own directories. Not all of paths.STATE: other parts (the datastore servers) live there too."""
+    return tuple(str(p) for p in (paths.RUN, *NODE_STATE_DIRS, paths.CONTAINERD_ROOT))
 
 
 def _is_under(path: str, roots: tuple[str, ...]) -> bool:
@@ -59,7 +63,8 @@ def _runs_our_binary(pid: int) -> bool:
     except OSError:
         return False
     ours = exe in RUNTIME_BINARIES or _is_under(exe, (str(paths.BIN),))
-    return ours and any(root in arg for arg in cmdline for root in _owned_roots())
+    # Flags come as "--flag=/path" or "--flag /path"; a path counts only if it is inside one of our dirs.
+    return ours and any(_is_under(arg.rpartition("=")[2], _owned_roots()) for arg in cmdline)
 
 
 def node_pids() -> set[int]:
@@ -164,14 +169,12 @@ def remove_tree(path: Path) -> None:
 
 
 def wipe_state() -> None:
-    """Remove the runtime state of a previous cluster, keeping the image store and the sysctl record."""
-    keep = {paths.CONTAINERD_ROOT, paths.SYSCTL_BEFORE}
-    if paths.STATE.exists():
-        for child in paths.STATE.iterdir():
-            if child not in keep:
-                remove_tree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
-    if paths.RUN.exists():
-        remove_tree(paths.RUN)
+    """Remove the runtime state of a previous cluster, keeping the image store and the sysctl record
+    (and whatever else lives in paths.STATE: only the node's own directories go)."""
+    for path in (*NODE_STATE_DIRS, paths.RUN):
+        if path.exists():
+            remove_tree(path)
+    paths.KUBECONFIG.unlink(missing_ok=True)
 
 
 def remove_leftovers() -> None:
