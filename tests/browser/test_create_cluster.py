@@ -28,6 +28,7 @@ def test_sign_in_create_a_cluster_find_it_and_open_it(signed_in_page, live_serve
     expect(page.locator("#summary")).to_contain_text("acme/web-prod")
 
     page.locator("#id_replicas").fill("2")
+    page.locator("#id_replicas").press("Tab")  # leaving the field fires "change"
     expect(page.locator("#summary")).to_contain_text("2 × kube-apiserver")
     page.click("button:has-text('Create cluster')")
 
