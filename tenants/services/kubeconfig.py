@@ -34,6 +34,15 @@ def build_kubeconfig(
     }
 
 
+def build_discovery_kubeconfig(*, server: str, ca_pem: str) -> dict:
+    """Cluster only, no user: what kubeadm publishes as cluster-info for nodes to discover."""
+    return {
+        "apiVersion": "v1", "kind": "Config",
+        "clusters": [{"name": "", "cluster": {"server": server, "certificate-authority-data": _b64(ca_pem)}}],
+        "contexts": [], "users": [], "current-context": "", "preferences": {},
+    }
+
+
 def kubeconfig_yaml(config: dict) -> str:
     return yaml.safe_dump(config, sort_keys=False)
 

@@ -193,6 +193,7 @@ def build_containers(tenant: TenantControlPlane, datastore: DatastoreWiring) -> 
             "name": "kine",
             "image": settings.KINE_IMAGE,
             "imagePullPolicy": "IfNotPresent",
+            "command": ["/bin/kine"],
             "args": ["--endpoint=$(KINE_ENDPOINT)", f"--listen-address={KINE_LISTEN}"],
             "env": [env],
             "resources": RESOURCES["kine"],
