@@ -39,6 +39,8 @@ class Publisher:
         self._consumer_loop: asyncio.AbstractEventLoop | None = None
         self._own_loop: asyncio.AbstractEventLoop | None = None
         self._last_html: dict[tuple[int, str], str] = {}
+        self._idle = threading.Condition()
+        self._outstanding = 0  # changes queued or being published
         self.sent = 0
 
     def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -51,8 +53,15 @@ class Publisher:
     def changed(self, tenant_pk: int, sections: tuple[str, ...], event_at: float | None = None) -> None:
         self._ensure_thread()
         event_at = event_at or time.time()
+        with self._idle:
+            self._outstanding += len(sections)
         for section in sections:
             self._queue.put((tenant_pk, section, event_at))
+
+    def wait_idle(self, timeout: float = 10) -> bool:
+        """Block until every change queued so far has been published (tests, benchmarks)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._outstanding == 0, timeout=timeout)
 
     def _ensure_thread(self) -> None:
         with self._start_lock:
@@ -63,25 +72,31 @@ class Publisher:
     def _run(self) -> None:
         self._own_loop = asyncio.new_event_loop()
         while True:
-            batch = self._next_batch()
+            batch, count = self._next_batch()
             try:
                 self._publish(batch)
             except Exception:
                 log.exception("live publisher: batch failed")
             finally:
                 close_old_connections()
+                with self._idle:
+                    self._outstanding -= count
+                    self._idle.notify_all()
 
-    def _next_batch(self) -> dict[tuple[int, str], float]:
-        """Everything queued now, one entry per (tenant, section), keeping the earliest event time."""
+    def _next_batch(self) -> tuple[dict[tuple[int, str], float], int]:
+        """Everything queued now, one entry per (tenant, section) keeping the earliest event time; and how
+        many changes that batch covers."""
         batch: dict[tuple[int, str], float] = {}
+        count = 0
         item = self._queue.get()
         while True:
             pk, section, at = item
             batch[(pk, section)] = min(at, batch.get((pk, section), at))
+            count += 1
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
-                return batch
+                return batch, count
 
     def _publish(self, batch: dict[tuple[int, str], float]) -> None:
         for (pk, section), event_at in batch.items():
@@ -108,6 +123,10 @@ class Publisher:
         else:
             self._own_loop.run_until_complete(layer.group_send(group, message))
         self.sent += 1
+
+    def reset(self) -> None:
+        """Forget what was sent (tests; a fresh process starts like this)."""
+        self._last_html.clear()
 
     def forget(self, tenant_pk: int) -> None:
         """Drop the dedup memory of a tenant (so the next render is sent even if unchanged)."""

@@ -1,0 +1,178 @@
+"""The cluster status WebSocket: who may connect, the snapshot, then live updates.
+
+Runs over the real ASGI application (origin check, session auth, routing) with Channels'
+WebsocketCommunicator, once on the in-memory layer and once on channels-redis with a real
+redis-server (tests/live/conftest.py).
+"""
+
+import asyncio
+import re
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from kamaji_ui.asgi import application
+from tenants.consumers import CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED
+from tenants.live.publish import publisher
+from tenants.live.store import store
+from tenants.models import Phase
+from tests.factories import make_org, make_tenant, make_user
+from tests.live.conftest import channel_layer_kind, clean_live_state, redis_server  # noqa: F401
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("clean_live_state")]
+
+TIMEOUT = 10
+
+
+def session_cookie(user) -> bytes:
+    client = Client()
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}".encode()
+
+
+def communicator(path: str, cookie: bytes | None = None) -> WebsocketCommunicator:
+    headers = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
+    if cookie:
+        headers.append((b"cookie", cookie))
+    return WebsocketCommunicator(application, path, headers=headers)
+
+
+async def close_code_of(comm: WebsocketCommunicator) -> int:
+    connected, _ = await comm.connect(timeout=TIMEOUT)
+    assert connected  # accepted, so that the close carries a code the page can explain
+    message = await comm.receive_output(timeout=TIMEOUT)
+    assert message["type"] == "websocket.close"
+    return message["code"]
+
+
+@pytest.fixture
+def cluster():
+    org = make_org()
+    tenant = make_tenant(org=org, name="live")
+    return tenant
+
+
+def pod(tenant, name: str, *, phase: str, ready: bool) -> dict:
+    return {
+        "metadata": {"name": name, "namespace": tenant.namespace, "resourceVersion": "1",
+                     "labels": {"app.kubernetes.io/managed-by": "kamaji-ui", "kamaji-ui/tenant": str(tenant.pk)},
+                     "creationTimestamp": "2026-01-01T00:00:00Z"},
+        "spec": {"containers": [{"name": "kube-apiserver"}], "nodeName": "node-1"},
+        "status": {"phase": phase, "containerStatuses": [{"name": "kube-apiserver", "ready": ready,
+                                                          "restartCount": 0, "state": {"running": {}}}],
+                   "conditions": [{"type": "Ready", "status": "True" if ready else "False"}]},
+    }
+
+
+def test_refused_without_a_session(cluster, channel_layer_kind):
+    async def scenario():
+        comm = communicator(f"/ws/clusters/{cluster.pk}/")
+        assert await close_code_of(comm) == CLOSE_UNAUTHENTICATED
+        await comm.disconnect()
+
+    asyncio.run(scenario())
+
+
+def test_refused_for_an_outsider(cluster, channel_layer_kind):
+    outsider = make_user(role="owner", org=make_org())
+    cookie = session_cookie(outsider)
+
+    async def scenario():
+        comm = communicator(f"/ws/clusters/{cluster.pk}/", cookie)
+        assert await close_code_of(comm) == CLOSE_NOT_FOUND
+        await comm.disconnect()
+
+    asyncio.run(scenario())
+
+
+def test_refused_for_a_cluster_that_does_not_exist(cluster, channel_layer_kind):
+    staff = make_user(staff=True)
+    cookie = session_cookie(staff)
+
+    async def scenario():
+        comm = communicator("/ws/clusters/999999/", cookie)
+        assert await close_code_of(comm) == CLOSE_NOT_FOUND
+        await comm.disconnect()
+
+    asyncio.run(scenario())
+
+
+def test_member_gets_a_snapshot_then_status_and_pod_updates(cluster, channel_layer_kind):
+    viewer = make_user(role="viewer", org=cluster.organization)
+    cookie = session_cookie(viewer)
+
+    def mark_ready():
+        cluster.phase = Phase.READY
+        cluster.set_condition("Ready", True, "ControlPlaneReady", "all replicas ready")
+        cluster.endpoint = "10.212.0.1:31443"
+        cluster.save()
+
+    async def scenario():
+        comm = communicator(f"/ws/clusters/{cluster.pk}/", cookie)
+        connected, _ = await comm.connect(timeout=TIMEOUT)
+        assert connected
+        snapshot = await comm.receive_from(timeout=TIMEOUT)
+        # Every live section of the page, each marked for an out-of-band swap by its id.
+        for element_id in (f"phase-badge-{cluster.pk}", "conditions", "endpoint", "pods", "events", "upgrades",
+                           "log-panel", "live-status"):
+            assert re.search(rf'hx-swap-oob="true"[^>]*id="{element_id}"|id="{element_id}"[^>]*hx-swap-oob',
+                             snapshot), element_id
+        assert "Pending" in snapshot
+
+        # A status save by the controller reaches the page (post_save -> publisher -> group).
+        await database_sync_to_async(mark_ready)()
+        # "phase" and "status" are two messages (the list page takes only the first).
+        update = await comm.receive_from(timeout=TIMEOUT) + await comm.receive_from(timeout=TIMEOUT)
+        assert re.search(rf'<span[^>]*class="badge phase-ready"[^>]*id="phase-badge-{cluster.pk}"', update)
+        assert "ControlPlaneReady" in update
+        assert "10.212.0.1:31443" in update
+
+        # A watched pod change reaches the page as the pods table.
+        store.apply("pods", "ADDED", pod(cluster, "live-abc", phase="Running", ready=True))
+        publisher.kind_changed(cluster.pk, "pods", 0.0)
+        update = await comm.receive_from(timeout=TIMEOUT)
+        assert 'id="pods"' in update and 'data-pod="live-abc"' in update and 'data-ready="true"' in update
+        await comm.disconnect()
+
+    asyncio.run(scenario())
+
+
+def test_a_page_of_another_cluster_gets_nothing(cluster, channel_layer_kind):
+    other = make_tenant(org=cluster.organization, name="other")
+    member = make_user(role="member", org=cluster.organization)
+    cookie = session_cookie(member)
+
+    async def scenario():
+        await asyncio.to_thread(publisher.wait_idle)  # the creation's own status message is out
+        comm = communicator(f"/ws/clusters/{other.pk}/", cookie)
+        assert (await comm.connect(timeout=TIMEOUT))[0]
+        await comm.receive_from(timeout=TIMEOUT)  # snapshot
+        store.apply("pods", "ADDED", pod(cluster, "live-xyz", phase="Pending", ready=False))
+        publisher.kind_changed(cluster.pk, "pods", 0.0)
+        await asyncio.to_thread(publisher.wait_idle)
+        assert await comm.receive_nothing(timeout=0.5)
+        await comm.disconnect()
+
+    asyncio.run(scenario())
+
+
+def test_list_page_gets_phase_badges_of_visible_clusters_only(cluster, channel_layer_kind):
+    hidden = make_tenant(org=make_org(), name="hidden")
+    member = make_user(role="member", org=cluster.organization)
+    cookie = session_cookie(member)
+
+    async def scenario():
+        comm = communicator("/ws/clusters/", cookie)
+        assert (await comm.connect(timeout=TIMEOUT))[0]
+        snapshot = await comm.receive_from(timeout=TIMEOUT)
+        assert f"phase-badge-{cluster.pk}" in snapshot and f"phase-badge-{hidden.pk}" not in snapshot
+        cluster.phase = Phase.PROVISIONING
+        await database_sync_to_async(cluster.save)()
+        update = await comm.receive_from(timeout=TIMEOUT)
+        assert f"phase-badge-{cluster.pk}" in update and "phase-provisioning" in update
+        assert 'id="conditions"' not in update  # the list page has only the badges
+        await comm.disconnect()
+
+    asyncio.run(scenario())
