@@ -9,6 +9,7 @@ sessions starting at once share one cluster.
 
 import contextlib
 import fcntl
+import json
 import subprocess
 import threading
 import time
@@ -21,6 +22,7 @@ from . import cleanup, components, firewall, images, network, paths, pki, sysctl
 from .daemons import Daemon
 
 LOCK_FILE = paths.RUN.with_name(paths.RUN.name + ".lock")  # beside RUN: RUN itself is wiped
+START_RECORD = paths.LOGS / "start-seconds.json"  # the steps of the last fresh start, seconds since it began
 
 
 class StartError(RuntimeError):
@@ -187,6 +189,7 @@ def start_fresh(progress: Progress) -> None:
         if why := daemon.exited_early():
             raise StartError(why)
     progress(f"node {pki.NODE_NAME} Ready; kubeconfig {paths.KUBECONFIG}")
+    START_RECORD.write_text(json.dumps(progress.steps, indent=1) + "\n")  # for localcluster.bench
 
 
 def _import_images(errors: list[BaseException], progress: Progress) -> None:
