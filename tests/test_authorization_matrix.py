@@ -1,4 +1,4 @@
-"""Every routed URL, asked by every kind of person: the authorization rules, end to end.
+"""Every routed URL and WebSocket route, asked by every kind of person: the authorization rules, end to end.
 
 The table below holds, per URL name, the expected HTTP status for each role and method. The
 project's URL resolver is walked recursively, and a routed URL without an entry fails the
@@ -12,21 +12,27 @@ suite, so a new view cannot skip this check. The rules the table encodes:
 - staff: everything, everywhere.
 
 Each (URL, method, role) runs on a fresh database, so a state change by one role cannot
-colour the answer to the next.
+colour the answer to the next. The WebSocket routes (kamaji_ui.asgi) get the same treatment:
+a refused socket is accepted and closed with a code the page explains (4401/4403/4404).
 """
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 
 from datastores.models import DataStore
+from kamaji_ui.asgi import application, websocket_urlpatterns
+from tenants.consumers import CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED
 from tenants.models import TenantControlPlane
 from tests.factories import make_datastore
 from tests.fixtures_users import People
+from tests.live.conftest import clean_live_state  # noqa: F401 (fixture: no watchers, empty live store)
 
 ROLES = ("anonymous", "outsider", "viewer", "member", "owner", "staff")
 OLD_VERSION, NEW_VERSION = settings.KUBERNETES_VERSIONS[0], settings.KUBERNETES_VERSIONS[-1]
@@ -300,3 +306,52 @@ def test_outsider_cannot_tell_a_hidden_object_from_a_missing_one(world, name, ca
     missing = send(client, reverse(name, kwargs={"pk": 999_999}), call, world)
     assert hidden.status_code == missing.status_code == 404
     assert hidden.content == missing.content
+
+
+# --- WebSocket routes -------------------------------------------------------------------------
+ACCEPTED = "accepted"  # the socket stays open and the first message is data, not a close
+WS_TIMEOUT = 10
+
+WS_EXPECTATIONS: dict[str, tuple[dict[str, int | str], Callable[[World], str]]] = {
+    # The list page's phase badges: everyone signed in (their own clusters only: tests/tenants/test_consumers.py).
+    "ws/clusters/": (by_role(CLOSE_UNAUTHENTICATED, *(ACCEPTED,) * 5), lambda w: "/ws/clusters/"),
+    # A cluster's live status is reading it: viewers may, outsiders must not learn it exists.
+    "ws/clusters/<int:pk>/": (
+        by_role(CLOSE_UNAUTHENTICATED, CLOSE_NOT_FOUND, *(ACCEPTED,) * 4),
+        lambda w: f"/ws/clusters/{w.cluster.pk}/",
+    ),
+}
+
+
+def test_every_websocket_route_has_expectations():
+    routed = {str(p.pattern) for p in websocket_urlpatterns}
+    assert routed == set(WS_EXPECTATIONS), (
+        f"missing: {sorted(routed - set(WS_EXPECTATIONS))}, stale: {sorted(set(WS_EXPECTATIONS) - routed)}"
+    )
+
+
+async def websocket_outcome(path: str, cookie: str | None) -> int | str:
+    headers = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
+    if cookie:
+        headers.append((b"cookie", cookie.encode()))
+    communicator = WebsocketCommunicator(application, path, headers=headers)
+    connected, _ = await communicator.connect(timeout=WS_TIMEOUT)
+    assert connected
+    message = await communicator.receive_output(timeout=WS_TIMEOUT)
+    await communicator.disconnect()
+    return message["code"] if message["type"] == "websocket.close" else ACCEPTED
+
+
+@pytest.mark.django_db(transaction=True)  # consumers read the database from other threads
+@pytest.mark.usefixtures("clean_live_state")
+@pytest.mark.parametrize("route", WS_EXPECTATIONS)
+def test_websocket_answer_matches_the_matrix(world, route):
+    expect, path_for = WS_EXPECTATIONS[route]
+    got = {}
+    for role in ROLES:
+        cookie = None
+        if role != "anonymous":
+            client = client_as(world, role)
+            cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+        got[role] = asyncio.run(websocket_outcome(path_for(world), cookie))
+    assert got == expect
