@@ -167,7 +167,7 @@ class EtcdGateway:
                 reply = self._session.post(f"{endpoint}/v3/{path}", data=json.dumps(body), headers=headers,
                                            timeout=TIMEOUT)
             except requests.exceptions.SSLError as exc:
-                raise EtcdError(f"etcd at {endpoint}: TLS handshake failed ({exc.__class__.__name__}); "
+                raise EtcdError(f"etcd at {endpoint}: TLS failed ({exc}); "
                                 "check the datastore's CA and client certificate") from exc
             except requests.RequestException as exc:
                 last = exc
