@@ -21,6 +21,7 @@ class DataStoreForm(FirstErrorPerFieldMixin, forms.ModelForm):
         model = DataStore
         fields = ("name", "driver", "endpoints", "ca_certificate", "ca_key", "client_certificate", "client_key",
                   "username", "password", "max_tenants", "enabled", "is_default")
+        labels = {"ca_certificate": "CA certificate", "max_tenants": "Max tenants", "is_default": "Default"}
         widgets = {
             "ca_certificate": forms.Textarea(attrs={"rows": 3}),
             "client_certificate": forms.Textarea(attrs={"rows": 3}),

@@ -11,7 +11,7 @@ from django.urls import reverse_lazy
 
 from datastores.models import DataStore
 from tenants.authorization import Action, is_operator, organizations_for
-from tenants.models import TenantControlPlane
+from tenants.models import ServiceType, TenantControlPlane
 from tenants.services.lifecycle import CREATE_FIELDS, UPDATE_FIELDS
 
 # Inline validation: each input posts the whole form to the validate endpoint as it is typed
@@ -22,6 +22,8 @@ INLINE_VALIDATION_ATTRS = {
     "hx-include": "closest form",
     "hx-swap": "outerHTML",
 }
+# Service types as Kubernetes spells them (the model's labels split the words).
+SERVICE_TYPE_CHOICES = [(t, t) for t in ServiceType.values]
 # Fields whose errors depend on each other (model.clean checks them together).
 NETWORK_FIELDS = ("pod_cidr", "service_cidr", "dns_service_ip")
 
@@ -123,6 +125,7 @@ class TenantCreateForm(FirstErrorPerFieldMixin, InlineValidationMixin, forms.Mod
             self.initial.setdefault("organization", organizations.first().pk)
         # A select whose value is still checked by the model's validator (the API's rule).
         self.fields["kubernetes_version"].widget.choices = version_choices()
+        self.fields["service_type"].choices = SERVICE_TYPE_CHOICES
         self.fields["name"].widget.attrs.update({"autofocus": True, "autocomplete": "off", "spellcheck": "false"})
         if is_operator(user):
             self.fields["datastore"].queryset = DataStore.objects.filter(enabled=True)
@@ -189,6 +192,10 @@ class TenantEditForm(FirstErrorPerFieldMixin, forms.ModelForm):
         fields = UPDATE_FIELDS
         labels = TenantCreateForm.Meta.labels
         widgets = {"replicas": forms.NumberInput(attrs={"min": 1, "max": 5})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["service_type"].choices = SERVICE_TYPE_CHOICES
 
     def service_fields(self) -> dict:
         """Keyword arguments for tenants.services.lifecycle.tenant_update."""

@@ -28,3 +28,6 @@ class TenantTable(tables.Table):
         attrs = {"class": "table", "id": "cluster-table-el"}
         empty_text = "No clusters match."
         row_attrs = {"data-cluster": lambda record: record.name}
+
+    def render_service_type(self, record):
+        return record.service_type  # the Kubernetes spelling, as in the manifests
