@@ -3,7 +3,7 @@
 import django_filters
 from django.db.models import Q
 
-from tenants.models import Phase, TenantControlPlane
+from tenants.models import Phase, TenantControlPlane, Upgrade
 
 
 class TenantFilterSet(django_filters.FilterSet):
@@ -20,3 +20,14 @@ class TenantFilterSet(django_filters.FilterSet):
         return queryset.filter(
             Q(name__icontains=value) | Q(organization__name__icontains=value) | Q(endpoint__icontains=value)
         )
+
+
+class UpgradeFilterSet(django_filters.FilterSet):
+    # A plain number, not a choice of all clusters: an invalid-choice error for a cluster the caller
+    # cannot see would tell them it exists.
+    cluster = django_filters.NumberFilter(field_name="tenant_id", label="Cluster id")
+    state = django_filters.ChoiceFilter(choices=Upgrade.State.choices)
+
+    class Meta:
+        model = Upgrade
+        fields = ["cluster", "state"]

@@ -22,7 +22,7 @@ from tenants.api.serializers import (
     UpgradeSerializer,
 )
 from tenants.authorization import Action, tenant_for
-from tenants.filtersets import TenantFilterSet
+from tenants.filtersets import TenantFilterSet, UpgradeFilterSet
 from tenants.models import TenantControlPlane, Upgrade
 from tenants.services import lifecycle
 
@@ -129,7 +129,7 @@ class ClusterViewSet(
 class UpgradeViewSet(ScopedAPIView, mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = UpgradeSerializer
     queryset = Upgrade.objects.none()  # for the schema; requests use get_queryset
-    filterset_fields = ["state", "tenant"]
+    filterset_class = UpgradeFilterSet
 
     def get_queryset(self):
         return selectors.upgrades_for(self.request.user).select_related("tenant__organization")

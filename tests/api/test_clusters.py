@@ -4,7 +4,9 @@ import pytest
 from django.conf import settings
 
 from audit.models import AuditEvent
+from tenants.live.publish import publisher
 from tenants.models import Phase, TenantControlPlane
+from tenants.services import queue
 from tests.factories import make_datastore, make_tenant
 
 LIST = "/api/clusters/"
@@ -195,3 +197,25 @@ def test_unknown_and_malformed_ids_are_404(users, api):
     client = api(users.staff)
     assert client.get("/api/clusters/999999/").status_code == 404
     assert client.get("/api/clusters/abc/").status_code == 404
+
+
+def drain_reconcile_queue() -> list[int]:
+    keys = []
+    while (key := queue.next_key(timeout=0)) is not None:
+        keys.append(key)
+    return keys
+
+
+def test_changes_hand_the_cluster_to_the_controller_only_after_commit(
+    users, api, django_capture_on_commit_callbacks, monkeypatch
+):
+    # Running every on-commit callback would also wake the live-status publisher thread, which
+    # reads this test's uncommitted database from another thread; it has its own tests.
+    monkeypatch.setattr(publisher, "changed", lambda *args, **kwargs: None)
+    drain_reconcile_queue()
+    with django_capture_on_commit_callbacks(execute=True):
+        created = api(users.member).post(LIST, GOOD, format="json").json()["id"]
+        api(users.member).delete(detail(users.cluster))
+        api(users.member).post(LIST, {**GOOD, "name": "Bad_Name"}, format="json")  # refused: nothing to do
+        assert drain_reconcile_queue() == []  # not before the transaction commits
+    assert drain_reconcile_queue() == [created, users.cluster.pk]

@@ -78,3 +78,13 @@ def test_upgrade_list_is_scoped(users, api, role, expected):
     make_upgrade(tenant=users.other_cluster)
     body = api(users[role]).get("/api/upgrades/").json()
     assert {u["cluster_name"] for u in body["results"]} == expected
+
+
+def test_filtering_by_a_hidden_cluster_looks_like_filtering_by_a_missing_one(users, api):
+    make_upgrade(tenant=users.cluster)
+    client = api(users.outsider)
+    hidden = client.get("/api/upgrades/", {"cluster": users.cluster.pk})
+    missing = client.get("/api/upgrades/", {"cluster": 999_999})
+    assert hidden.status_code == missing.status_code == 200
+    assert hidden.json() == missing.json() == {"count": 0, "next": None, "previous": None, "results": []}
+    assert api(users.viewer).get("/api/upgrades/", {"cluster": users.cluster.pk}).json()["count"] == 1
