@@ -57,7 +57,7 @@ class LogFollower(threading.Thread):
         try:
             resp = self._core.read_namespaced_pod_log(
                 pod, namespace, container=container, follow=True, tail_lines=self._tail,
-                _preload_content=False, _request_timeout=(10, None),
+                _preload_content=False,
             )
             self._resp = resp
             try:

@@ -19,9 +19,15 @@ from tenants.live.publish import publisher
 from tenants.live.store import store
 from tenants.models import Phase
 from tests.factories import make_org, make_tenant, make_user
+
+# The live fixtures, shared with tests/live/ (fixtures are visible by directory, so imported here).
 from tests.live.conftest import channel_layer_kind, clean_live_state, redis_server  # noqa: F401
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("clean_live_state")]
+# Every test runs twice: in-memory layer, then channels-redis on a real redis-server.
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("clean_live_state", "channel_layer_kind"),
+]
 
 TIMEOUT = 10
 
@@ -66,7 +72,7 @@ def pod(tenant, name: str, *, phase: str, ready: bool) -> dict:
     }
 
 
-def test_refused_without_a_session(cluster, channel_layer_kind):
+def test_refused_without_a_session(cluster):
     async def scenario():
         comm = communicator(f"/ws/clusters/{cluster.pk}/")
         assert await close_code_of(comm) == CLOSE_UNAUTHENTICATED
@@ -75,7 +81,7 @@ def test_refused_without_a_session(cluster, channel_layer_kind):
     asyncio.run(scenario())
 
 
-def test_refused_for_an_outsider(cluster, channel_layer_kind):
+def test_refused_for_an_outsider(cluster):
     outsider = make_user(role="owner", org=make_org())
     cookie = session_cookie(outsider)
 
@@ -87,7 +93,7 @@ def test_refused_for_an_outsider(cluster, channel_layer_kind):
     asyncio.run(scenario())
 
 
-def test_refused_for_a_cluster_that_does_not_exist(cluster, channel_layer_kind):
+def test_refused_for_a_cluster_that_does_not_exist(cluster):
     staff = make_user(staff=True)
     cookie = session_cookie(staff)
 
@@ -99,7 +105,7 @@ def test_refused_for_a_cluster_that_does_not_exist(cluster, channel_layer_kind):
     asyncio.run(scenario())
 
 
-def test_member_gets_a_snapshot_then_status_and_pod_updates(cluster, channel_layer_kind):
+def test_member_gets_a_snapshot_then_status_and_pod_updates(cluster):
     viewer = make_user(role="viewer", org=cluster.organization)
     cookie = session_cookie(viewer)
 
@@ -139,7 +145,7 @@ def test_member_gets_a_snapshot_then_status_and_pod_updates(cluster, channel_lay
     asyncio.run(scenario())
 
 
-def test_a_page_of_another_cluster_gets_nothing(cluster, channel_layer_kind):
+def test_a_page_of_another_cluster_gets_nothing(cluster):
     other = make_tenant(org=cluster.organization, name="other")
     member = make_user(role="member", org=cluster.organization)
     cookie = session_cookie(member)
@@ -158,7 +164,7 @@ def test_a_page_of_another_cluster_gets_nothing(cluster, channel_layer_kind):
     asyncio.run(scenario())
 
 
-def test_list_page_gets_phase_badges_of_visible_clusters_only(cluster, channel_layer_kind):
+def test_list_page_gets_phase_badges_of_visible_clusters_only(cluster):
     hidden = make_tenant(org=make_org(), name="hidden")
     member = make_user(role="member", org=cluster.organization)
     cookie = session_cookie(member)
