@@ -97,6 +97,19 @@ def wait_until_available(apps: k8s.AppsV1Api, name: str, namespace: str, *, time
     raise AssertionError(f"deployment {namespace}/{name} not available after {timeout}s")
 
 
+def get_once_routed(url: str, *, verify, timeout: float = 30) -> requests.Response:
+    """GET, retrying while the connection is refused: kube-proxy programs a new endpoint a moment
+    after the pod turns Ready (until then the Service's rule rejects)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return requests.get(url, verify=verify, timeout=5)
+        except requests.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
 def test_node_is_ready_and_runs_the_management_version(management_cluster):
     nodes = k8s.CoreV1Api(management_cluster.api_client()).list_node().items
     assert [n.metadata.name for n in nodes] == [management_cluster.node_name]
@@ -148,7 +161,7 @@ def test_tenant_apiserver_image_serves_readyz_through_a_service(management_clust
     try:
         for url in (f"https://{cluster_ip}:443", f"https://{management_cluster.node_ip}:{node_port}",
                     f"https://127.0.0.1:{node_port}"):
-            ready = requests.get(f"{url}/readyz", verify=ca_file, timeout=5)
+            ready = get_once_routed(f"{url}/readyz", verify=ca_file)
             assert (ready.status_code, ready.text) == (200, "ok"), url
             assert requests.get(f"{url}/version", verify=ca_file, timeout=5).json()["gitVersion"] == version
     finally:
