@@ -20,7 +20,7 @@ import time
 import uuid
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from kubernetes import client, watch
 
 from tenants.models import Phase, TenantControlPlane
@@ -40,6 +40,13 @@ POLL_SECONDS = 2.0
 def backoff_seconds(failures: int) -> float:
     """1, 2, 4, ... 60 s, with jitter so that many failing tenants do not retry in lockstep."""
     return min(MAX_BACKOFF, 2.0 ** max(0, failures - 1)) * random.uniform(0.8, 1.2)
+
+
+def _fresh_connection() -> None:
+    # A long-lived worker must not hold a broken or stale DB connection; a caller's open
+    # transaction (tests, a management shell) is left alone.
+    if not connection.in_atomic_block:
+        close_old_connections()
 
 
 class Schedule:
@@ -115,7 +122,7 @@ class Controller:
 
     def run_once(self, pk: int) -> Outcome:
         """Reconcile `pk` once; errors become a backoff. Returns when to come back."""
-        close_old_connections()
+        _fresh_connection()
         try:
             outcome = reconcile_tenant(pk, kube=self.kube)
         except Exception:
@@ -124,7 +131,7 @@ class Controller:
             log.exception("reconcile of tenant %s failed (attempt %s); retry in %.1fs", pk, self.failures[pk], delay)
             return Outcome(delay, None)
         finally:
-            close_old_connections()
+            _fresh_connection()
         self.failures.pop(pk, None)
         if outcome.phase == Phase.FAILED:
             return Outcome(MAX_BACKOFF, outcome.phase)
@@ -177,7 +184,7 @@ class Controller:
         self.leading.clear()
 
     def resync(self) -> None:
-        close_old_connections()
+        _fresh_connection()
         for pk in TenantControlPlane.objects.values_list("pk", flat=True):
             self.schedule.add(pk)
 
@@ -188,7 +195,7 @@ class Controller:
             if not self.leading.is_set():
                 continue
             try:
-                close_old_connections()
+                _fresh_connection()
                 if time.monotonic() - last_resync >= self.resync_seconds:
                     last_resync = time.monotonic()
                     self.resync()

@@ -47,3 +47,31 @@ def controller(tenant_kube) -> Controller:
 @pytest.fixture
 def unique_name() -> str:
     return f"it-{uuid.uuid4().hex[:8]}"
+
+
+def etcd_users(datastore) -> list[str]:
+    """The users the datastore's etcd knows (to prove none is left behind)."""
+    from datastores.drivers import driver_for
+
+    with driver_for(datastore).gateway() as etcd:
+        return etcd.call("auth/user/list", {}).get("users", [])
+
+
+def etcd_keys_under(datastore, prefix: str) -> int:
+    from datastores.drivers import driver_for
+
+    with driver_for(datastore).gateway() as etcd:
+        return etcd.count_prefix(prefix)
+
+
+def objects_of(kube: Kube, tenant_uid: str) -> dict[str, list[str]]:
+    """Every object in the management cluster carrying the tenant's uid label, by kind."""
+    from tenants.services.manifests.labels import MANAGED_SELECTOR, TENANT_UID_KEY
+
+    found = {}
+    for kind in ("Namespace", "ConfigMap", "Secret", "Service", "Deployment", "ReplicaSet", "Pod",
+                 "PodDisruptionBudget"):
+        items = kube.list(kind, label_selector=f"{MANAGED_SELECTOR},{TENANT_UID_KEY}={tenant_uid}")
+        if items:
+            found[kind] = sorted(i["metadata"]["name"] for i in items)
+    return found
