@@ -4,17 +4,11 @@ The live server is plain WSGI in a thread and the controller does not run: clust
 stay Pending, which is all the UI needs.
 """
 
-import os
-
 import pytest
 from playwright.sync_api import sync_playwright
 
 from tenants.models import Membership
 from tests.factories import make_org, make_user
-
-# Playwright's sync API keeps an event loop running in this thread; Django's ORM calls made from
-# the test body would otherwise be refused as "called from an async context".
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -22,9 +16,13 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 PASSWORD = "correct horse battery staple"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
-    with sync_playwright() as playwright:
+    """Chromium for one test module. Playwright's sync API runs an event loop in this thread while it
+    is up: Django would refuse the tests' (plain, sync) ORM calls as "called from an async context",
+    so they are allowed for exactly that time; and later asyncio tests need the thread free again."""
+    with pytest.MonkeyPatch.context() as mp, sync_playwright() as playwright:
+        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
