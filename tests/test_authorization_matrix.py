@@ -258,13 +258,7 @@ def send(client: Client, url: str, call: Call, world: World):
 
 # Behaviour that is wrong today, reported rather than written into the table as if intended.
 # strict: the case fails as soon as the bug is fixed, so this list cannot go stale.
-KNOWN_BUGS = {
-    ("tenants:kubeconfig", "get", role): (
-        "UI kubeconfig view catches ValidationError, but issue_kubeconfig_for raises KubeconfigUnavailable "
-        "for a cluster without an endpoint: 500 instead of a redirect with a message"
-    )
-    for role in ("member", "owner", "staff")
-}
+KNOWN_BUGS: dict = {}
 
 
 def case_marks(name: str, call: Call, role: str) -> list:

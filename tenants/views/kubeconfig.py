@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
@@ -20,7 +19,7 @@ def kubeconfig_download(request, pk):
     tenant = tenant_for(request.user, pk, Action.DOWNLOAD_KUBECONFIG)
     # Imported here: the issuing service is written separately and may not be installed yet.
     try:
-        from tenants.services.kubeconfig_download import issue_kubeconfig_for
+        from tenants.services.kubeconfig_download import KubeconfigUnavailable, issue_kubeconfig_for
     except ModuleNotFoundError as exc:
         if exc.name != ISSUER_MODULE:
             raise
@@ -28,8 +27,9 @@ def kubeconfig_download(request, pk):
                             content_type="text/plain")
     try:
         text = issue_kubeconfig_for(user=request.user, tenant=tenant, request=request)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+    except KubeconfigUnavailable as exc:
+        # Not ready yet (no endpoint or CA): say so on the cluster's page rather than fail the download.
+        messages.warning(request, f"No kubeconfig yet: {exc}")
         return redirect("tenants:detail", pk=tenant.pk)
     response = HttpResponse(text, content_type="application/yaml; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{tenant.name}.kubeconfig"'

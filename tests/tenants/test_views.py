@@ -262,3 +262,9 @@ def test_upgrade_requests_the_next_minor_and_refuses_a_downgrade(member_client, 
     down = member_client.post(reverse("tenants:upgrade", args=[old.pk]), {"to_version": "v1.34.4"})
     assert down.status_code == 400
     assert "to_version" in down.context["form"].errors
+
+
+def test_kubeconfig_of_a_cluster_without_an_endpoint_says_why_on_its_page(member_client, users):
+    response = member_client.get(reverse("tenants:kubeconfig", args=[users.cluster.pk]), follow=True)
+    assert response.redirect_chain == [(reverse("tenants:detail", args=[users.cluster.pk]), 302)]
+    assert "No kubeconfig yet: The cluster has no endpoint yet" in response.content.decode()
