@@ -3,7 +3,6 @@
 from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
@@ -18,6 +17,7 @@ from tenants.authorization import is_operator
 from tenants.selectors import datastores_with_usage, tenant_list_for, tenants_not_ready
 from tenants.tables import TenantTable
 from tenants.views.rendering import render_page
+from tenants.views.signin import login_required
 
 
 def operator_required(view):

@@ -1,7 +1,6 @@
 """Changing a cluster from the UI: edit, upgrade, delete (typed-name confirmation)."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods
@@ -11,6 +10,7 @@ from tenants.forms import DeleteConfirmForm, TenantEditForm, UpgradeForm
 from tenants.models import Upgrade
 from tenants.services.lifecycle import tenant_delete, tenant_update, upgrade_request
 from tenants.views.rendering import add_service_errors, render_page
+from tenants.views.signin import login_required
 
 
 @login_required

@@ -1,7 +1,6 @@
 """Cluster list, create (with inline validation) and detail."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -15,6 +14,7 @@ from tenants.selectors import tenant_list_for
 from tenants.services.lifecycle import tenant_create
 from tenants.tables import TenantTable
 from tenants.views.rendering import add_service_errors, render_page
+from tenants.views.signin import login_required
 
 PAGE_SIZE = 20
 

@@ -1,13 +1,13 @@
 """Kubeconfig download: a personal, short-lived credential issued per request."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from tenants.authorization import Action, tenant_for
+from tenants.views.signin import login_required
 
 ISSUER_MODULE = "tenants.services.kubeconfig_download"
 

@@ -268,3 +268,10 @@ def test_kubeconfig_of_a_cluster_without_an_endpoint_says_why_on_its_page(member
     response = member_client.get(reverse("tenants:kubeconfig", args=[users.cluster.pk]), follow=True)
     assert response.redirect_chain == [(reverse("tenants:detail", args=[users.cluster.pk]), 302)]
     assert "No kubeconfig yet: The cluster has no endpoint yet" in response.content.decode()
+
+
+def test_an_htmx_request_without_a_session_sends_the_whole_page_to_sign_in(client, users):
+    response = client.post(reverse("tenants:validate"), {"name": "x"}, HTTP_HX_CURRENT_URL="http://testserver/clusters/new/",
+                           **HTMX)
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == f"{reverse('login')}?next=%2Fclusters%2Fnew%2F"
