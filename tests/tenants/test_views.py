@@ -275,3 +275,13 @@ def test_an_htmx_request_without_a_session_sends_the_whole_page_to_sign_in(clien
                            **HTMX)
     assert response.status_code == 200
     assert response["HX-Redirect"] == f"{reverse('login')}?next=%2Fclusters%2Fnew%2F"
+
+
+def test_refusals_render_the_sites_pages_with_the_reason(client, users):
+    client.force_login(users.viewer)
+    refused = client.get(reverse("tenants:edit", args=[users.cluster.pk]))
+    assert refused.status_code == 403
+    assert "Your role does not allow change on this cluster." in refused.content.decode()
+    client.force_login(users.outsider)
+    missing = client.get(reverse("tenants:detail", args=[users.cluster.pk]))
+    assert missing.status_code == 404 and 'class="topbar"' in missing.content.decode()
