@@ -250,7 +250,8 @@ def stop() -> dict[str, list[str]]:
             by_name[name].stop()
         progress("daemons stopped")
         cleanup.remove_leftovers()
-        cleanup.remove_tree(paths.RUN) if paths.RUN.exists() else None
+        if paths.RUN.exists():
+            cleanup.remove_tree(paths.RUN)
         sysctls.restore_originals()
         left = cleanup.leftovers()
         progress("stopped" if not left else f"stopped, but left: {left}")
