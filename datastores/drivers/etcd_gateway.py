@@ -142,9 +142,9 @@ class EtcdGateway:
     def put(self, key: str, value: str) -> None:
         self.call("kv/put", {"key": b64(key), "value": b64(value)})
 
-    def get(self, key: str) -> str | None:
+    def get(self, key: str) -> bytes | None:
         kvs = self.call("kv/range", {"key": b64(key)}).get("kvs", [])
-        return base64.b64decode(kvs[0].get("value", "")).decode() if kvs else None
+        return base64.b64decode(kvs[0].get("value", "")) if kvs else None
 
     def count_prefix(self, prefix: str) -> int:
         reply = self.call("kv/range", {"key": b64(prefix), "range_end": b64(prefix_range_end(prefix.encode())),

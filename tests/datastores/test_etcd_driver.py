@@ -35,8 +35,8 @@ def test_each_tenant_reads_and_writes_its_own_prefix_and_is_denied_the_other(etc
     with login_as(etcd_datastore, conn_a) as etcd_a, login_as(etcd_datastore, conn_b) as etcd_b:
         etcd_a.put(f"{conn_a.prefix}/registry/pods/x", "a's pod")
         etcd_b.put(f"{conn_b.prefix}/registry/pods/y", "b's pod")
-        assert etcd_a.get(f"{conn_a.prefix}/registry/pods/x") == "a's pod"
-        assert etcd_b.get(f"{conn_b.prefix}/registry/pods/y") == "b's pod"
+        assert etcd_a.get(f"{conn_a.prefix}/registry/pods/x") == b"a's pod"
+        assert etcd_b.get(f"{conn_b.prefix}/registry/pods/y") == b"b's pod"
         for etcd, other in ((etcd_a, conn_b.prefix), (etcd_b, conn_a.prefix)):
             with pytest.raises(EtcdError) as denied:
                 etcd.get(f"{other}/registry/pods/x")
