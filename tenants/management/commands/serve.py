@@ -1,0 +1,38 @@
+"""Serve kamaji-ui: daphne (HTTP + WebSockets) plus, in the embedded default, everything else.
+
+    manage.py serve [--host 127.0.0.1] [--port 8000] [--no-embedded]
+
+The dashboard answers at once; in the background the local cluster is built/started on first
+use (progress on the console), its etcd registered as the default datastore, and the controller
+started in this process (settings.CONTROLLER_IN_PROCESS). Static files are served by the app.
+"""
+
+from daphne.endpoints import build_endpoint_description_strings
+from daphne.server import Server
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+from django.core.management.base import BaseCommand
+
+from tenants.services.embedded import start_embedded
+
+
+class Command(BaseCommand):
+    help = "Run the web server, and in the embedded default the local cluster and the controller."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--no-embedded", action="store_true",
+                            help="only the web server (no local cluster, no in-process controller)")
+
+    def handle(self, *args, host="127.0.0.1", port=8000, no_embedded=False, **options):
+        from kamaji_ui.asgi import application
+
+        if not no_embedded:
+            start_embedded(out=lambda line: self.stdout.write(line))
+        self.stdout.write(f"kamaji-ui on http://{host}:{port}/")
+        Server(
+            application=ASGIStaticFilesHandler(application),
+            endpoints=build_endpoint_description_strings(host=host, port=port),
+            signal_handlers=True,
+            verbosity=1,
+        ).run()
