@@ -60,14 +60,17 @@ class Daemon:
     argv: list[str]
     env: dict[str, str] = field(default_factory=dict)
     stop_timeout: float = 15.0
+    user: str | None = None  # OS user to run as (PostgreSQL refuses to run as root)
+    stop_signal: int = signal.SIGTERM  # e.g. SIGINT for PostgreSQL's fast shutdown
+    home: Path | None = None  # where its pid and log files live, instead of paths.PIDS / paths.LOGS
 
     @property
     def pid_file(self) -> Path:
-        return paths.PIDS / f"{self.name}.pid"
+        return (self.home or paths.PIDS) / f"{self.name}.pid"
 
     @property
     def log_file(self) -> Path:
-        return paths.LOGS / f"{self.name}.log"
+        return (self.home or paths.LOGS) / f"{self.name}.log"
 
     def pid(self) -> int | None:
         """The daemon's pid if the process recorded in the pid file still runs."""
@@ -79,12 +82,12 @@ class Daemon:
         return pid if process_start_time(pid) == start else None
 
     def start(self) -> int:
-        paths.PIDS.mkdir(parents=True, exist_ok=True)
-        paths.LOGS.mkdir(parents=True, exist_ok=True)
+        self.pid_file.parent.mkdir(parents=True, exist_ok=True)
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
         with self.log_file.open("ab") as log:
             proc = subprocess.Popen(
                 self.argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                env={**os.environ, **self.env}, start_new_session=True, close_fds=True,
+                env={**os.environ, **self.env}, start_new_session=True, close_fds=True, user=self.user,
             )
         self.pid_file.write_text(f"{proc.pid} {process_start_time(proc.pid)}\n")
         return proc.pid
@@ -99,5 +102,5 @@ class Daemon:
     def stop(self) -> None:
         pid = self.pid()
         if pid is not None:
-            kill_and_wait([pid], timeout=self.stop_timeout)
+            kill_and_wait([pid], timeout=self.stop_timeout, sig=self.stop_signal)
         self.pid_file.unlink(missing_ok=True)

@@ -30,6 +30,7 @@ import requests
 
 from datastores import pki
 from localcluster import network, paths, versions
+from localcluster.daemons import Daemon
 
 ROOT = paths.STATE / "datastores"
 LOOPBACK = "127.0.0.1"
@@ -40,11 +41,19 @@ ETCD_CLIENT_PORT = 23790
 ETCD_PEER_PORT = 23800
 POSTGRESQL_PORT = 55432
 MYSQL_PORT = 33306
-NATS_PORT = 4222
-REDIS_PORT = 6379
+NATS_PORT = 14222  # not 4222/6379: Debian's own services may hold those
+REDIS_PORT = 16379
 
 ETCD_BINARY = paths.bin_dir("etcd", versions.ETCD) / "etcd"
-POSTGRESQL_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+def _postgresql_bin() -> Path:
+    """Debian installs one directory per major version; take the newest."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"), key=lambda p: int(p.parent.parent.name))
+    return found[-1].parent if found else Path("/usr/lib/postgresql/15/bin")
+
+
+POSTGRESQL_BIN = _postgresql_bin()
 MARIADBD = Path("/usr/sbin/mariadbd")
 MARIADB_INSTALL_DB = Path("/usr/bin/mariadb-install-db")
 NATS_SERVER = Path("/usr/sbin/nats-server")
@@ -427,38 +436,20 @@ SERVERS: dict[str, Server] = {
 }
 
 
-def _pidfile(name: str) -> Path:
-    return server_dir(name) / f"{name}.pid"
+def daemon(name: str, argv: list[str] | None = None) -> Daemon:
+    """Server `name` as a pid-file daemon; its pid file and log live in its own directory."""
+    server = SERVERS[name]
+    return Daemon(name, argv or [], user=server.user, stop_signal=server.stop_signal, stop_timeout=STOP_TIMEOUT,
+                  home=server_dir(name))
 
 
 def logfile(name: str) -> Path:
-    return server_dir(name) / f"{name}.log"
-
-
-def _alive(pid: int, binary: Path) -> bool:
-    """True if `pid` is a live (not zombie) process of `binary`: a stale pidfile must not hit a stranger."""
-    try:
-        if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
-            return False
-        return os.path.realpath(f"/proc/{pid}/exe") == os.path.realpath(binary)
-    except (OSError, IndexError):
-        return False
+    return daemon(name).log_file
 
 
 def pid_of(name: str) -> int | None:
     """The pid of the running server `name`, or None."""
-    try:
-        pid = int(_pidfile(name).read_text())
-    except (OSError, ValueError):
-        return None
-    return pid if _alive(pid, SERVERS[name].binary) else None
-
-
-def _log_tail(name: str, lines: int = 20) -> str:
-    try:
-        return "\n".join(logfile(name).read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
+    return daemon(name).pid()
 
 
 def start(name: str) -> int:
@@ -466,50 +457,28 @@ def start(name: str) -> int:
     server = SERVERS[name]
     _prepare_root()
     server.prepare()
-    pid = pid_of(name)
-    if pid is None:
-        with open(logfile(name), "ab") as log:
-            proc = subprocess.Popen(
-                server.argv(), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                cwd=server_dir(name), user=server.user, start_new_session=True,
-            )
-        pid = proc.pid
-        _pidfile(name).write_text(str(pid))
+    proc = daemon(name, server.argv())
+    pid = proc.pid() or proc.start()
     deadline = time.monotonic() + STARTUP_TIMEOUT
-    while not server.ready():
-        if not _alive(pid, server.binary):
-            _reap(pid)
-            raise RuntimeError(f"{name} exited while starting; {logfile(name)}:\n{_log_tail(name)}")
+    # Alive first, then answering: a stranger on our port (say a distribution's own service) must not pass.
+    while (why := proc.exited_early()) is None and not server.ready():
         if time.monotonic() > deadline:
-            raise RuntimeError(f"{name} did not answer within {STARTUP_TIMEOUT:.0f}s; see {logfile(name)}")
+            raise RuntimeError(f"{name} did not answer within {STARTUP_TIMEOUT:.0f}s; see {proc.log_file}")
         time.sleep(0.3)
+    if why is not None:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # reap it if it was our child
+        raise RuntimeError(why)
     server.after_start()
     return pid
 
 
-def _reap(pid: int) -> None:
-    with contextlib.suppress(ChildProcessError):  # not our child: its parent (or init) reaps it
-        os.waitpid(pid, os.WNOHANG)
-
-
 def stop(name: str) -> bool:
-    """Stop server `name` by its pid (escalating to SIGKILL after STOP_TIMEOUT). True if it was running."""
-    server = SERVERS[name]
-    pid = pid_of(name)
-    if pid is None:
-        _pidfile(name).unlink(missing_ok=True)
-        return False
-    os.kill(pid, server.stop_signal)
-    deadline = time.monotonic() + STOP_TIMEOUT
-    while _alive(pid, server.binary):
-        _reap(pid)
-        if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            deadline = time.monotonic() + STOP_TIMEOUT
-        time.sleep(0.2)
-    _reap(pid)
-    _pidfile(name).unlink(missing_ok=True)
-    return True
+    """Stop server `name` by its pid (SIGKILL after STOP_TIMEOUT). True if it was running."""
+    proc = daemon(name)
+    running = proc.pid() is not None
+    proc.stop()
+    return running
 
 
 def status() -> dict[str, dict]:
