@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tenants.models import Phase, TenantControlPlane
+from tests.factories import make_tenant
 
 pytestmark = pytest.mark.browser
 
@@ -41,9 +42,13 @@ def test_sign_in_create_a_cluster_find_it_and_open_it(signed_in_page, live_serve
     assert not TenantControlPlane.objects.filter(name="Bad_Name").exists()
 
     # Find it in the list with the live search, then open it.
+    make_tenant(org=tenant.organization, name="other-db")
     page.click("nav.mainnav >> text=Clusters")
+    expect(page.locator("#cluster-table .table-meta")).to_have_text("2 clusters")
     page.locator("input[name=q]").press_sequentially("web", delay=30)
     page.wait_for_url(re.compile(r"[?&]q=web"))
+    expect(page.locator("#cluster-table .table-meta")).to_have_text("1 cluster")
+    expect(page.locator('tr[data-cluster="other-db"]')).to_have_count(0)
     row = page.locator('tr[data-cluster="web-prod"]')
     expect(row).to_be_visible()
     row.locator("a", has_text="web-prod").click()
