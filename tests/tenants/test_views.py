@@ -285,3 +285,10 @@ def test_refusals_render_the_sites_pages_with_the_reason(client, users):
     client.force_login(users.outsider)
     missing = client.get(reverse("tenants:detail", args=[users.cluster.pk]))
     assert missing.status_code == 404 and 'class="topbar"' in missing.content.decode()
+
+
+def test_the_table_fragment_carries_the_sort_into_the_filter_form(member_client):
+    fragment = member_client.get(reverse("tenants:list"), {"sort": "-created_at"}, **HTMX).content.decode()
+    assert '<input type="hidden" name="sort" form="cluster-filters" value="-created_at">' in fragment
+    page = member_client.get(reverse("tenants:list")).content.decode()
+    assert 'id="cluster-filters"' in page
