@@ -152,6 +152,20 @@ def test_htmx_gets_the_fragment_and_a_normal_request_the_full_page(member_client
     assert fragment.strip() in full  # the page is built from the same partial
 
 
+@pytest.mark.parametrize(("url_name", "form_id"), [
+    ("tenants:create", "create-form"), ("tenants:edit", "edit-form"), ("tenants:upgrade", "upgrade-form"),
+    ("tenants:delete", "delete-form"),
+])
+def test_form_pages_give_htmx_just_the_form(member_client, users, url_name, form_id):
+    url = reverse(url_name, args=[] if url_name == "tenants:create" else [users.cluster.pk])
+    full = member_client.get(url).content.decode()
+    fragment = member_client.get(url, **HTMX).content.decode()
+
+    assert "<html" in full and f'id="{form_id}"' in full
+    assert fragment.lstrip().startswith(f'<form method="post" action="{url}"')
+    assert "<html" not in fragment and "csrfmiddlewaretoken" in fragment
+
+
 def test_history_restore_gets_the_full_page(member_client):
     html = member_client.get(reverse("tenants:list"), HTTP_HX_HISTORY_RESTORE_REQUEST="true", **HTMX)
     assert "<html" in html.content.decode()
@@ -233,6 +247,9 @@ def test_delete_needs_the_typed_name(member_client, users):
     users.cluster.refresh_from_db()
     assert users.cluster.phase == Phase.DELETING
     assert AuditEvent.objects.filter(action="cluster.delete", object_id=str(users.cluster.pk)).exists()
+    detail = member_client.get(reverse("tenants:detail", args=[users.cluster.pk])).content.decode()
+    assert "Deletion requested" in detail
+    assert reverse("tenants:edit", args=[users.cluster.pk]) not in detail  # nothing left to change
 
 
 def test_edit_changes_allowed_fields_and_reports_bad_ones(member_client, users):
