@@ -53,7 +53,13 @@ class EtcdDriver(Driver):
             granted = etcd.call("auth/role/get", {"role": role}).get("perm", [])
             if not any(_same_permission(p, permission) for p in granted):
                 etcd.call("auth/role/grant", {"name": role, "perm": permission})
-            etcd.ensure("auth/user/add", {"name": user, "password": tenant_password(tenant)})
+            for stray in (p for p in granted if not _same_permission(p, permission)):
+                # The role is the tenant's whole authority: exactly one grant, on its own prefix.
+                etcd.discard("auth/role/revoke", {"role": role, "key": stray.get("key", ""),
+                                                  "range_end": stray.get("range_end", "")})
+            if not etcd.ensure("auth/user/add", {"name": user, "password": tenant_password(tenant)}):
+                # It existed: a run that died half-way, or an older SECRET_KEY, may have left another password.
+                etcd.call("auth/user/changepw", {"name": user, "password": tenant_password(tenant)})
             if role not in etcd.call("auth/user/get", {"name": user}).get("roles", []):
                 etcd.call("auth/user/grant", {"user": user, "role": role})
 

@@ -19,7 +19,8 @@ def mysql_user_for(tenant) -> str:
 
 
 class MySQLDriver(Driver):
-    def _admin(self):
+    def admin_connection(self):
+        """A connection as the datastore's admin user (autocommit)."""
         host, port = first_endpoint(self.datastore, default_port=DEFAULT_PORT)
         try:
             return pymysql.connect(host=host, port=port, user=self.datastore.username,
@@ -31,7 +32,7 @@ class MySQLDriver(Driver):
         """Create (or complete) the tenant's database and user; grants cover that database only."""
         database, user, password = mysql_database_for(tenant), mysql_user_for(tenant), tenant_password(tenant)
         # Names are ours ([a-z0-9_]); identifiers cannot be bound as parameters, values can.
-        with self._admin() as conn, conn.cursor() as cur:
+        with self.admin_connection() as conn, conn.cursor() as cur:
             cur.execute(f"CREATE DATABASE IF NOT EXISTS `{database}`")
             cur.execute("CREATE USER IF NOT EXISTS %s@'%%' IDENTIFIED BY %s", (user, password))
             cur.execute("ALTER USER %s@'%%' IDENTIFIED BY %s", (user, password))
@@ -43,13 +44,13 @@ class MySQLDriver(Driver):
         )
 
     def deprovision(self, tenant) -> None:
-        with self._admin() as conn, conn.cursor() as cur:
+        with self.admin_connection() as conn, conn.cursor() as cur:
             cur.execute(f"DROP DATABASE IF EXISTS `{mysql_database_for(tenant)}`")
             cur.execute("DROP USER IF EXISTS %s@'%%'", (mysql_user_for(tenant),))
 
     def health(self) -> tuple[bool, str]:
         try:
-            with self._admin() as conn, conn.cursor() as cur:
+            with self.admin_connection() as conn, conn.cursor() as cur:
                 cur.execute("SELECT VERSION()")
                 version = cur.fetchone()[0]
                 cur.execute(r"SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name LIKE 'kui\_%'")
@@ -60,7 +61,7 @@ class MySQLDriver(Driver):
 
     def usage(self, tenant) -> int:
         """Bytes of data and indexes in the tenant's database."""
-        with self._admin() as conn, conn.cursor() as cur:
+        with self.admin_connection() as conn, conn.cursor() as cur:
             cur.execute("SELECT COALESCE(SUM(data_length + index_length), 0) FROM information_schema.tables "
                         "WHERE table_schema = %s", (mysql_database_for(tenant),))
             return int(cur.fetchone()[0])

@@ -18,7 +18,8 @@ def postgresql_name_for(tenant) -> str:
 
 
 class PostgreSQLDriver(Driver):
-    def _admin(self):
+    def admin_connection(self):
+        """A connection as the datastore's admin user (autocommit)."""
         host, port = first_endpoint(self.datastore, default_port=DEFAULT_PORT)
         try:
             return psycopg.connect(host=host, port=port, user=self.datastore.username, dbname="postgres",
@@ -31,7 +32,7 @@ class PostgreSQLDriver(Driver):
         """Create (or complete) the tenant's role and database; only the role may connect to it."""
         name, password = postgresql_name_for(tenant), tenant_password(tenant)
         role, database = sql.Identifier(name), sql.Identifier(name)
-        with self._admin() as conn:
+        with self.admin_connection() as conn:
             try:
                 if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [name]).fetchone():
                     conn.execute(sql.SQL("ALTER ROLE {} WITH LOGIN PASSWORD {}").format(role, sql.Literal(password)))
@@ -53,13 +54,13 @@ class PostgreSQLDriver(Driver):
     def deprovision(self, tenant) -> None:
         """Drop the database (disconnecting whoever is still on it), then the role."""
         name = sql.Identifier(postgresql_name_for(tenant))
-        with self._admin() as conn:
+        with self.admin_connection() as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
             conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(name))
 
     def health(self) -> tuple[bool, str]:
         try:
-            with self._admin() as conn:
+            with self.admin_connection() as conn:
                 version = conn.execute("SHOW server_version").fetchone()[0]
                 count = conn.execute("SELECT count(*) FROM pg_database WHERE datname LIKE 'kui\\_%'").fetchone()[0]
         except (DriverError, psycopg.Error) as exc:
@@ -68,7 +69,7 @@ class PostgreSQLDriver(Driver):
 
     def usage(self, tenant) -> int:
         """Bytes used by the tenant's database (0 if it does not exist)."""
-        with self._admin() as conn:
+        with self.admin_connection() as conn:
             row = conn.execute("SELECT pg_database_size(datname) FROM pg_database WHERE datname = %s",
                                [postgresql_name_for(tenant)]).fetchone()
         return int(row[0]) if row else 0

@@ -1,5 +1,6 @@
 """The etcd driver against the real local etcd (TLS, client-cert auth, auth enabled)."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -7,7 +8,7 @@ import pytest
 from datastores import pki
 from datastores.drivers import DriverError, driver_for
 from datastores.drivers.etcd import etcd_prefix_for, etcd_user_for
-from datastores.drivers.etcd_gateway import EtcdError, EtcdGateway
+from datastores.drivers.etcd_gateway import EtcdError, EtcdGateway, b64, prefix_range_end
 from datastores.services.health import check_health
 
 pytestmark = [pytest.mark.datastores, pytest.mark.django_db]
@@ -110,20 +111,32 @@ def test_provision_twice_converges_to_one_grant_and_reuses_a_valid_identity(etcd
     assert len(view["role"]["perm"]) == 1 and view["user"]["roles"] == [etcd_user_for(tenant)]
 
 
-def test_provision_converges_after_being_killed_half_way(etcd_datastore, new_tenant):
-    """A run that died after creating the user, before its role existed, leaves nothing that blocks the next."""
+HALF_MADE = {
+    "user without role": [("auth/user/add", {"name": "{user}", "password": "from-a-dead-run"})],
+    "role without grant": [("auth/role/add", {"name": "{user}"})],
+    "role and grant, no user": [
+        ("auth/role/add", {"name": "{user}"}),
+        ("auth/role/grant", {"name": "{user}", "perm": {"permType": "READ", "key": "Lw==", "range_end": "MA=="}}),
+    ],
+}
+
+
+@pytest.mark.parametrize("state", HALF_MADE)
+def test_provision_converges_after_being_killed_half_way(etcd_datastore, new_tenant, state):
+    """Whatever a dead run left (and whatever password it set), the next run completes the slice."""
     tenant = new_tenant(etcd_datastore)
     driver = driver_for(etcd_datastore)
     with driver.gateway() as etcd:
-        etcd.call("auth/user/add", {"name": etcd_user_for(tenant), "password": "half-made"})
-    assert admin_view(etcd_datastore, tenant)["role"] is None
+        for path, body in HALF_MADE[state]:
+            etcd.call(path, json.loads(json.dumps(body).replace("{user}", etcd_user_for(tenant))))
 
     conn = driver.provision(tenant)
     view = admin_view(etcd_datastore, tenant)
-    assert view["role"] is not None and view["user"]["roles"] == [etcd_user_for(tenant)]
-    # The half-made user kept the password of the dead run: the client certificate is what the apiserver uses.
-    with driver.gateway() as etcd:
-        etcd.put(f"{conn.prefix}/registry/x", "written by root")
+    assert view["user"]["roles"] == [etcd_user_for(tenant)]
+    assert view["role"]["perm"] == [{"key": b64(conn.prefix), "range_end": b64(prefix_range_end(conn.prefix.encode())),
+                                     "permType": "READWRITE"}]  # and nothing else, even what a dead run granted
+    with login_as(etcd_datastore, conn) as etcd:  # the tenant's own password works
+        etcd.put(f"{conn.prefix}/registry/x", "mine")
     assert driver.usage(tenant) == 1
 
 

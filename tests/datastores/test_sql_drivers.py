@@ -104,3 +104,31 @@ def test_sql_health_is_recorded(request, driver):
     datastore.refresh_from_db()
     assert healthy and datastore.healthy is True, message
     assert message.startswith({"postgresql": "PostgreSQL 15", "mysql": "MySQL 10.11"}[driver])
+
+
+def test_postgresql_provision_converges_after_being_killed_half_way(postgresql_datastore, new_tenant):
+    """A role left by a dead run (with another password), no database: the next run completes the slice."""
+    from psycopg import sql
+
+    tenant = new_tenant(postgresql_datastore)
+    driver = driver_for(postgresql_datastore)
+    with driver.admin_connection() as admin:
+        admin.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD 'from-a-dead-run'").format(
+            sql.Identifier(postgresql_name_for(tenant))))
+    conn = driver.provision(tenant)
+    with pg_connect(conn) as db:
+        assert db.execute("SELECT current_database(), current_user").fetchone() == (
+            postgresql_name_for(tenant), postgresql_name_for(tenant))
+
+
+def test_mysql_provision_converges_after_being_killed_half_way(mysql_datastore, new_tenant):
+    from datastores.drivers.mysql import mysql_user_for
+
+    tenant = new_tenant(mysql_datastore)
+    driver = driver_for(mysql_datastore)
+    with driver.admin_connection() as admin, admin.cursor() as cur:
+        cur.execute("CREATE USER %s@'%%' IDENTIFIED BY 'from-a-dead-run'", (mysql_user_for(tenant),))
+    conn = driver.provision(tenant)
+    with my_connect(conn) as db, db.cursor() as cur:
+        cur.execute("SELECT DATABASE()")
+        assert cur.fetchone() == (mysql_database_for(tenant),)
