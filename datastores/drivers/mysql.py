@@ -1,11 +1,15 @@
 """MySQL/MariaDB (through kine): each tenant gets a database and a user with every privilege on it only."""
 
+import contextlib
+
 import pymysql
 
 from datastores.drivers.base import Driver, DriverError, TenantConnection, tenant_password
 from datastores.drivers.endpoints import first_endpoint
 
 DEFAULT_PORT = 3306
+# Server gone or unreachable, too many connections, lock wait timeout, deadlock: worth another try.
+TEMPORARY_ERRORS = {2002, 2003, 2006, 2013, 1040, 1205, 1213}
 CONNECT_TIMEOUT = 5
 
 
@@ -19,14 +23,18 @@ def mysql_user_for(tenant) -> str:
 
 
 class MySQLDriver(Driver):
+    @contextlib.contextmanager
     def admin_connection(self):
-        """A connection as the datastore's admin user (autocommit)."""
+        """A connection as the datastore's admin user (autocommit); database errors come out as DriverError."""
         host, port = first_endpoint(self.datastore, default_port=DEFAULT_PORT)
         try:
-            return pymysql.connect(host=host, port=port, user=self.datastore.username,
-                                   password=self.datastore.password, connect_timeout=CONNECT_TIMEOUT, autocommit=True)
-        except pymysql.OperationalError as exc:
-            raise DriverError(f"MySQL at {host}:{port}: {exc.args[-1]}", temporary=True) from exc
+            with pymysql.connect(host=host, port=port, user=self.datastore.username, password=self.datastore.password,
+                                 connect_timeout=CONNECT_TIMEOUT, autocommit=True) as conn:
+                yield conn
+        except pymysql.MySQLError as exc:
+            code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
+            message = exc.args[-1] if exc.args else exc.__class__.__name__
+            raise DriverError(f"MySQL at {host}:{port}: {message}", temporary=code in TEMPORARY_ERRORS) from exc
 
     def provision(self, tenant, *, current: TenantConnection | None = None) -> TenantConnection:
         """Create (or complete) the tenant's database and user; grants cover that database only."""
@@ -55,7 +63,7 @@ class MySQLDriver(Driver):
                 version = cur.fetchone()[0]
                 cur.execute(r"SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name LIKE 'kui\_%'")
                 count = cur.fetchone()[0]
-        except (DriverError, pymysql.MySQLError) as exc:
+        except DriverError as exc:
             return False, str(exc)
         return True, f"MySQL {version}, {count} tenant databases"
 

@@ -12,21 +12,30 @@ DEFAULT_PORT = 5432
 CONNECT_TIMEOUT = 5
 
 
+def _temporary(exc: psycopg.Error) -> bool:
+    """Not reached, overloaded, starting up or a lost race: worth another try. Refusals are not."""
+    state = exc.sqlstate
+    return state is None or state[:2] in ("08", "40", "53") or state in ("57P03", "55006")
+
+
 def postgresql_name_for(tenant) -> str:
     """The tenant's database and role name."""
     return f"kui_{tenant.uid.hex}"
 
 
 class PostgreSQLDriver(Driver):
+    @contextlib.contextmanager
     def admin_connection(self):
-        """A connection as the datastore's admin user (autocommit)."""
+        """A connection as the datastore's admin user (autocommit); database errors come out as DriverError."""
         host, port = first_endpoint(self.datastore, default_port=DEFAULT_PORT)
         try:
-            return psycopg.connect(host=host, port=port, user=self.datastore.username, dbname="postgres",
-                                   password=self.datastore.password, connect_timeout=CONNECT_TIMEOUT,
-                                   autocommit=True)
-        except psycopg.OperationalError as exc:
-            raise DriverError(f"PostgreSQL at {host}:{port}: {str(exc).strip()}", temporary=True) from exc
+            with psycopg.connect(host=host, port=port, user=self.datastore.username, dbname="postgres",
+                                 password=self.datastore.password, connect_timeout=CONNECT_TIMEOUT,
+                                 autocommit=True) as conn:
+                yield conn
+        except psycopg.Error as exc:
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+            raise DriverError(f"PostgreSQL at {host}:{port}: {message}", temporary=_temporary(exc)) from exc
 
     def provision(self, tenant, *, current: TenantConnection | None = None) -> TenantConnection:
         """Create (or complete) the tenant's role and database; only the role may connect to it."""
@@ -63,8 +72,8 @@ class PostgreSQLDriver(Driver):
             with self.admin_connection() as conn:
                 version = conn.execute("SHOW server_version").fetchone()[0]
                 count = conn.execute("SELECT count(*) FROM pg_database WHERE datname LIKE 'kui\\_%'").fetchone()[0]
-        except (DriverError, psycopg.Error) as exc:
-            return False, str(exc).strip()
+        except DriverError as exc:
+            return False, str(exc)
         return True, f"PostgreSQL {version}, {count} tenant databases"
 
     def usage(self, tenant) -> int:

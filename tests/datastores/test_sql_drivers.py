@@ -132,3 +132,21 @@ def test_mysql_provision_converges_after_being_killed_half_way(mysql_datastore, 
     with my_connect(conn) as db, db.cursor() as cur:
         cur.execute("SELECT DATABASE()")
         assert cur.fetchone() == (mysql_database_for(tenant),)
+
+
+@pytest.mark.parametrize("driver", ["postgresql", "mysql"])
+def test_sql_errors_come_out_as_driver_errors_that_say_whether_to_retry(request, driver, new_tenant):
+    from datastores.drivers import DriverError
+
+    datastore = request.getfixturevalue(f"{driver}_datastore")
+    tenant = new_tenant()
+    datastore.password = "wrong"
+    with pytest.raises(DriverError) as refused:
+        driver_for(datastore).provision(tenant)
+    assert not refused.value.temporary
+    assert re.search(r"denied|authentication failed", str(refused.value)), str(refused.value)
+    datastore.endpoints = ["127.0.0.1:1"]
+    with pytest.raises(DriverError) as unreachable:
+        driver_for(datastore).provision(tenant)
+    assert unreachable.value.temporary
+    assert driver_for(datastore).health()[0] is False
