@@ -10,12 +10,16 @@ from datastores.drivers.endpoints import first_endpoint
 
 DEFAULT_PORT = 5432
 CONNECT_TIMEOUT = 5
+# What libpq says when the server answered and said no: retrying will not help.
+REFUSALS = ("password authentication failed", "no pg_hba.conf entry", "does not exist", "permission denied")
 
 
 def _temporary(exc: psycopg.Error) -> bool:
     """Not reached, overloaded, starting up or a lost race: worth another try. Refusals are not."""
     state = exc.sqlstate
-    return state is None or state[:2] in ("08", "40", "53") or state in ("57P03", "55006")
+    if state is None:  # failed to connect: libpq gives no code, only its message
+        return not any(refusal in str(exc) for refusal in REFUSALS)
+    return state[:2] in ("08", "40", "53") or state in ("57P03", "55006")
 
 
 def postgresql_name_for(tenant) -> str:
