@@ -260,9 +260,15 @@ def kube_proxy() -> Daemon:
     return Daemon("kube-proxy", [k8s_bin("kube-proxy"), "--config", str(paths.CONFIG / "kube-proxy.json")])
 
 
+# containerd would pull a missing image from the internet; every registry request goes to a closed
+# port on loopback instead, so an image that was not imported fails to pull and nothing leaves the machine.
+NO_PULL_PROXY = "http://127.0.0.1:9"
+
+
 def containerd() -> Daemon:
+    proxy = {name: NO_PULL_PROXY for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")}
     return Daemon("containerd", ["/usr/bin/containerd", "--config", str(paths.CONFIG / "containerd.toml")],
-                  stop_timeout=20)
+                  env={**proxy, "NO_PROXY": "", "no_proxy": ""}, stop_timeout=20)
 
 
 def daemons() -> list[Daemon]:

@@ -174,3 +174,20 @@ def test_leftovers_finds_the_running_node(management_cluster):
     assert "kui0" in found["links"]
     assert any("kube-apiserver" in p for p in found["processes"])
     assert any(chain.endswith("KUI-ISOLATION-FORWARD") for chain in found["iptables"])
+
+
+def test_an_image_that_was_not_imported_is_never_pulled_from_off_the_machine(management_cluster, namespace):
+    core = k8s.CoreV1Api(management_cluster.api_client())
+    container = k8s.V1Container(name="c", image="registry.k8s.io/kube-apiserver:v0.0.0-not-built",
+                                image_pull_policy="IfNotPresent")
+    core.create_namespaced_pod(namespace, k8s.V1Pod(metadata=k8s.V1ObjectMeta(name="no-pull"),
+                                                    spec=k8s.V1PodSpec(containers=[container])))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        statuses = core.read_namespaced_pod("no-pull", namespace).status.container_statuses or []
+        waiting = [s.state.waiting for s in statuses if s.state and s.state.waiting]
+        if waiting and waiting[0].reason in ("ErrImagePull", "ImagePullBackOff") and waiting[0].message:
+            assert components.NO_PULL_PROXY.removeprefix("http://") in waiting[0].message
+            return
+        time.sleep(0.5)
+    raise AssertionError("the pull of a missing image did not fail")
