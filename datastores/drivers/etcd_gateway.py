@@ -107,17 +107,18 @@ class EtcdGateway:
     def call(self, path: str, body: dict) -> dict:
         """POST /v3/<path> as the logged-in user; logs in (again) when there is no valid token."""
         if not self._token:
-            self._token = self._post("auth/authenticate", {"name": self.username, "password": self._password})[
-                "token"]
+            self._login()
         try:
             return self._post(path, body, token=self._token)
         except EtcdError as exc:
-            if "invalid auth token" not in str(exc) and "auth token" not in str(exc):
+            if "invalid auth token" not in str(exc):
                 raise
-            self._token = ""  # expired (simple tokens live 5 minutes): log in once more
-            self._token = self._post("auth/authenticate", {"name": self.username, "password": self._password})[
-                "token"]
+            self._login()  # expired: simple tokens live 5 minutes
             return self._post(path, body, token=self._token)
+
+    def _login(self) -> None:
+        self._token = ""
+        self._token = self._post("auth/authenticate", {"name": self.username, "password": self._password})["token"]
 
     def ensure(self, path: str, body: dict) -> bool:
         """A create call that is fine if the thing already exists. True if it was created now."""
@@ -189,5 +190,7 @@ class EtcdGateway:
             message = ("etcd refuses JSON-gateway requests from a client certificate with a CommonName: "
                        "register an admin client certificate without CN, plus the root user's password")
         unreached = reply.status_code >= 500 and code == 0  # a proxy or the gateway itself failed
-        temporary = code in TEMPORARY_CODES or unreached or "leader changed" in message
+        # "auth store is old": another client changed users or roles while this request was checked.
+        raced = "leader changed" in message or "revision of auth store is old" in message
+        temporary = code in TEMPORARY_CODES or unreached or raced
         raise EtcdError(f"etcd {path}: {message}", code=code, temporary=temporary)

@@ -166,3 +166,16 @@ def test_a_wrong_root_password_is_refused_with_etcds_reason(etcd_datastore):
     etcd_datastore.password = "not-the-password"
     healthy, message = driver_for(etcd_datastore).health()
     assert healthy is False and "authentication failed" in message
+
+
+def test_tenants_provisioned_at_the_same_time_all_get_their_slice(etcd_datastore, new_tenant):
+    """Concurrent auth changes make etcd answer "revision of auth store is old": that is retried, not fatal."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    tenants = [new_tenant(etcd_datastore) for _ in range(6)]
+    driver = driver_for(etcd_datastore)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        conns = list(pool.map(driver.provision, tenants))
+    assert [c.username for c in conns] == [etcd_user_for(t) for t in tenants]
+    for tenant in tenants:
+        assert admin_view(etcd_datastore, tenant)["user"]["roles"] == [etcd_user_for(tenant)]
