@@ -53,10 +53,12 @@ ChangeCallback = Callable[[int, str, float], None]
 
 class KindWatcher(threading.Thread):
     def __init__(self, spec: WatchSpec, *, api_client: client.ApiClient, object_store: ObjectStore,
-                 on_change: ChangeCallback, timeout_seconds: int = 300):
+                 on_change: ChangeCallback, timeout_seconds: int = 300,
+                 client_factory: Callable[[], client.ApiClient] | None = None):
         super().__init__(name=f"live-watch-{spec.kind}", daemon=True)
         self.spec = spec
         self._fn = getattr(spec.api(api_client), spec.list_all)
+        self._client_factory = client_factory
         self._store = object_store
         self._on_change = on_change
         self._timeout = timeout_seconds
@@ -75,12 +77,14 @@ class KindWatcher(threading.Thread):
 
     def run(self) -> None:
         backoff = 1.0
+        failures = 0
         while not self._stopping.is_set():
             try:
                 if self.resource_version is None:
                     self.relist()
                 self.watch_once()
                 backoff = 1.0
+                failures = 0
             except Gone:
                 log.info("watch %s: 410 Gone at %s, re-listing", self.spec.kind, self.resource_version)
                 self.resource_version = None
@@ -94,9 +98,16 @@ class KindWatcher(threading.Thread):
             except Exception as exc:
                 if self._stopping.is_set():
                     break
+                failures += 1
                 log.warning("watch %s: %s, retrying in %.0fs", self.spec.kind, exc, backoff)
                 self._stopping.wait(backoff)
                 backoff = min(backoff * 2, 30)
+                if failures >= 2 and self._client_factory is not None:
+                    # Still failing at the connection level: the kubeconfig may have changed (a rebuilt
+                    # cluster, rotated credentials). Reload it, and list afresh: the old
+                    # resourceVersion may belong to another etcd.
+                    self._fn = getattr(self.spec.api(self._client_factory()), self.spec.list_all)
+                    self.resource_version = None
 
     def relist(self) -> None:
         resp = self._fn(_preload_content=False, _request_timeout=30, **self._selector())
@@ -194,7 +205,8 @@ def start_watchers(*, api_client: client.ApiClient | None = None, object_store: 
             on_change = publisher.kind_changed
         api_client = api_client or management_api_client()
         object_store = object_store or store
-        watchers = [KindWatcher(spec, api_client=api_client, object_store=object_store, on_change=on_change)
+        watchers = [KindWatcher(spec, api_client=api_client, object_store=object_store, on_change=on_change,
+                                client_factory=management_api_client)
                     for spec in WATCHES]
         for w in watchers:
             w.start()
