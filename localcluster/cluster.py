@@ -96,18 +96,26 @@ def api_client(kubeconfig: Path = paths.KUBECONFIG):
 def node_ready(client=None) -> bool:
     from kubernetes import client as k8s
 
-    nodes = k8s.CoreV1Api(client or api_client()).list_node().items
+    nodes = k8s.CoreV1Api(client or api_client()).list_node(_request_timeout=5).items
     return any(c.type == "Ready" and c.status == "True" for n in nodes for c in n.status.conditions or ())
 
 
-def is_running() -> bool:
-    """Every daemon runs, the apiserver answers /readyz, the admin kubeconfig works, the node is Ready."""
+def is_running(*, patience: float = 0) -> bool:
+    """Every daemon runs, the apiserver answers /readyz, the admin kubeconfig works, the node is Ready.
+
+    With patience, a cluster whose daemons all run gets that many seconds to answer: on a busy
+    machine a slow answer must not make `start` wipe a cluster that others' tests are using.
+    """
     if not paths.KUBECONFIG.exists() or any(d.pid() is None for d in components.daemons()):
         return False
-    try:
-        return apiserver_ready() and node_ready(api_client())  # listing nodes proves the admin credentials
-    except Exception:
-        return False
+    deadline = time.monotonic() + patience
+    while True:
+        with contextlib.suppress(Exception):
+            if apiserver_ready() and node_ready(api_client()):  # listing nodes proves the admin credentials
+                return True
+        if time.monotonic() >= deadline or any(d.pid() is None for d in components.daemons()):
+            return False
+        time.sleep(1)
 
 
 def bind_cluster_admins() -> None:
@@ -133,7 +141,7 @@ def bind_cluster_admins() -> None:
 def start(*, quiet: bool = False) -> Path:
     """Bring the cluster up (or find it up) and return the admin kubeconfig path."""
     with machine_lock():
-        if is_running():
+        if is_running(patience=30):
             if not quiet:
                 print("cluster already running", flush=True)
             return paths.KUBECONFIG
@@ -207,11 +215,12 @@ def delete_all_pods(*, timeout: float = 60) -> None:
     from kubernetes import client as k8s
 
     core = k8s.CoreV1Api(api_client())
-    for pod in core.list_pod_for_all_namespaces().items:
+    for pod in core.list_pod_for_all_namespaces(_request_timeout=10).items:
         with contextlib.suppress(Exception):
-            core.delete_namespaced_pod(pod.metadata.name, pod.metadata.namespace, grace_period_seconds=1)
+            core.delete_namespaced_pod(pod.metadata.name, pod.metadata.namespace, grace_period_seconds=1,
+                                        _request_timeout=10)
     deadline = time.monotonic() + timeout
-    while core.list_pod_for_all_namespaces().items and time.monotonic() < deadline:
+    while core.list_pod_for_all_namespaces(_request_timeout=10).items and time.monotonic() < deadline:
         time.sleep(0.5)
 
 
