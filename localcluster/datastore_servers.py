@@ -11,6 +11,7 @@ loopback; Redis (the channel layer's, not a tenant datastore) only on loopback.
 
 import argparse
 import contextlib
+import fcntl
 import json
 import os
 import secrets
@@ -98,9 +99,15 @@ def _write_private(path: Path, text: str) -> None:
 
 
 def _secret(path: Path) -> str:
-    """A random credential made once and kept in `path` (0600)."""
+    """A random credential made once and kept in `path` (0600); the first of concurrent callers makes it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
-        _write_private(path, secrets.token_urlsafe(24))
+        fd, draft = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # 0600
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(24))
+        with contextlib.suppress(FileExistsError):
+            os.link(draft, path)  # atomic, and fails if another caller got there first
+        os.unlink(draft)
     return path.read_text().strip()
 
 
@@ -135,9 +142,17 @@ ETCD_LOCAL_URL = f"https://{LOOPBACK}:{ETCD_CLIENT_PORT}"
 
 def etcd_pki() -> dict[str, pki.KeyPair]:
     """The etcd server's own CA and certificates, made once: ca, server, peer and admin (no CN, see below)."""
+    ETCD_PKI.mkdir(parents=True, exist_ok=True)
+    with open(ETCD_PKI / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two first starts must not make two CAs
+        return _etcd_pki_locked()
+
+
+def _etcd_pki_locked() -> dict[str, pki.KeyPair]:
     pairs = {}
     ca_files = (ETCD_PKI / "ca.crt", ETCD_PKI / "ca.key")
-    if not all(f.exists() for f in ca_files):
+    new_ca = not all(f.exists() for f in ca_files)
+    if new_ca:
         ca = pki.create_ca(common_name="kamaji-ui datastore etcd CA", validity=PKI_VALIDITY)
         _write_private(ca_files[0], ca.cert_pem)
         _write_private(ca_files[1], ca.key_pem)
@@ -153,7 +168,7 @@ def etcd_pki() -> dict[str, pki.KeyPair]:
     }
     for name, options in wanted.items():
         crt, key = ETCD_PKI / f"{name}.crt", ETCD_PKI / f"{name}.key"
-        if not (crt.exists() and key.exists()):
+        if new_ca or not (crt.exists() and key.exists()):
             pair = pki.issue_certificate(ca=pairs["ca"], validity=PKI_VALIDITY, **options)
             _write_private(crt, pair.cert_pem)
             _write_private(key, pair.key_pem)
@@ -410,7 +425,6 @@ def _redis_argv() -> list[str]:
 @dataclass(frozen=True)
 class Server:
     name: str
-    binary: Path
     prepare: Callable[[], None]  # idempotent: directories, credentials, first-time init
     argv: Callable[[], list[str]]
     ready: Callable[[], bool]
@@ -422,15 +436,15 @@ class Server:
 SERVERS: dict[str, Server] = {
     s.name: s
     for s in (
-        Server("etcd", ETCD_BINARY, _etcd_prepare, _etcd_argv, _etcd_ready, after_start=_etcd_enable_auth),
+        Server("etcd", _etcd_prepare, _etcd_argv, _etcd_ready, after_start=_etcd_enable_auth),
         # SIGINT is PostgreSQL's "fast" shutdown: it does not wait for clients to leave.
-        Server("postgresql", POSTGRESQL_BIN / "postgres", _postgresql_prepare, _postgresql_argv, _postgresql_ready,
+        Server("postgresql", _postgresql_prepare, _postgresql_argv, _postgresql_ready,
                user="postgres", stop_signal=signal.SIGINT),
         # mariadbd drops to --user=mysql itself.
-        Server("mysql", MARIADBD, _mysql_prepare, _mysql_argv, _mysql_ready),
-        Server("nats", NATS_SERVER, _nats_prepare, _nats_argv,
+        Server("mysql", _mysql_prepare, _mysql_argv, _mysql_ready),
+        Server("nats", _nats_prepare, _nats_argv,
                lambda: _greets(HOST, NATS_PORT, b"", b"INFO"), user="nats"),
-        Server("redis", REDIS_SERVER, _redis_prepare, _redis_argv,
+        Server("redis", _redis_prepare, _redis_argv,
                lambda: _greets(LOOPBACK, REDIS_PORT, b"PING\r\n", b"+PONG"), user="redis"),
     )
 }
@@ -452,32 +466,43 @@ def pid_of(name: str) -> int | None:
     return daemon(name).pid()
 
 
+@contextlib.contextmanager
+def _locked(name: str):
+    """One start or stop of server `name` at a time on this machine (test runs share the servers)."""
+    _prepare_root()
+    server_dir(name).mkdir(parents=True, exist_ok=True)
+    with open(server_dir(name) / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def start(name: str) -> int:
     """Start server `name` unless it runs; wait until it answers. Returns its pid."""
     server = SERVERS[name]
-    _prepare_root()
-    server.prepare()
-    proc = daemon(name, server.argv())
-    pid = proc.pid() or proc.start()
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    # Alive first, then answering: a stranger on our port (say a distribution's own service) must not pass.
-    while (why := proc.exited_early()) is None and not server.ready():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{name} did not answer within {STARTUP_TIMEOUT:.0f}s; see {proc.log_file}")
-        time.sleep(0.3)
-    if why is not None:
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)  # reap it if it was our child
-        raise RuntimeError(why)
-    server.after_start()
+    with _locked(name):
+        server.prepare()
+        proc = daemon(name, server.argv())
+        pid = proc.pid() or proc.start()
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        # Alive first, then answering: a stranger on our port (say a distribution's own service) must not pass.
+        while (why := proc.exited_early()) is None and not server.ready():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{name} did not answer within {STARTUP_TIMEOUT:.0f}s; see {proc.log_file}")
+            time.sleep(0.3)
+        if why is not None:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)  # reap it if it was our child
+            raise RuntimeError(why)
+        server.after_start()
     return pid
 
 
 def stop(name: str) -> bool:
     """Stop server `name` by its pid (SIGKILL after STOP_TIMEOUT). True if it was running."""
-    proc = daemon(name)
-    running = proc.pid() is not None
-    proc.stop()
+    with _locked(name):
+        proc = daemon(name)
+        running = proc.pid() is not None
+        proc.stop()
     return running
 
 

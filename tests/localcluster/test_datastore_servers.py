@@ -109,3 +109,13 @@ def test_specs_describe_every_tenant_datastore_with_its_credentials(running):
     assert specs["postgresql"].endpoints == [f"{network.BRIDGE_IP}:{servers.POSTGRESQL_PORT}"]
     assert all(s.password for s in specs.values())
     assert specs["etcd"].ca_key.startswith("-----BEGIN PRIVATE KEY-----")
+
+
+def test_a_credential_is_made_once_even_by_concurrent_callers(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = tmp_path / "admin-password"
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        seen = set(pool.map(lambda _: servers._secret(path), range(64)))
+    assert seen == {path.read_text()} and len(path.read_text()) >= 32
+    assert (path.stat().st_mode & 0o777) == 0o600 and list(tmp_path.iterdir()) == [path]
