@@ -66,8 +66,8 @@ def watch_counts(api: client.ApiClient) -> tuple[int, int]:
 
 
 class Clients:
-    def __init__(self, url: str, session_key: str, n: int):
-        self.url, self.n = url, n
+    def __init__(self, url: str, session_key: str, n: int, *, compress: int):
+        self.url, self.n, self.compress = url, n, compress
         self.headers = {"Cookie": f"sessionid={session_key}", "Origin": url.replace("ws://", "http://").split("/ws")[0]}
         self.sockets: list[aiohttp.ClientWebSocketResponse] = []
         self.delays: list[float] = []
@@ -80,7 +80,8 @@ class Clients:
 
         async def one():
             async with gate:
-                ws = await http.ws_connect(self.url, headers=self.headers, heartbeat=None, max_msg_size=0)
+                ws = await http.ws_connect(self.url, headers=self.headers, heartbeat=None, max_msg_size=0,
+                                           compress=self.compress)
                 snapshot = await ws.receive(timeout=60)
                 if snapshot.type != aiohttp.WSMsgType.TEXT or 'id="pods"' not in snapshot.data:
                     raise RuntimeError(f"no snapshot: {snapshot}")
@@ -116,11 +117,11 @@ def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
 
 
-async def run_one(n: int, *, app, seeded, api, replicas: int) -> dict:
+async def run_one(n: int, *, app, seeded, api, replicas: int, compress: int) -> dict:
     ws_url = f"{app.url.replace('http://', 'ws://')}/ws/clusters/{seeded['tenant_pk']}/"
     # No connector limit: aiohttp would otherwise hold back every socket past the 100th.
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
-        clients = Clients(ws_url, seeded["session"], n)
+        clients = Clients(ws_url, seeded["session"], n, compress=compress)
         started = time.monotonic()
         await clients.open(http)
         connect_seconds = time.monotonic() - started
@@ -145,6 +146,8 @@ async def run_one(n: int, *, app, seeded, api, replicas: int) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("counts", nargs="*", type=int, default=[10, 100, 500])
+    parser.add_argument("--no-compression", action="store_true",
+                        help="do not offer permessage-deflate (browsers do; it is about half the cost at N=500)")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so that `finally` stops the server and cleans up
 
@@ -168,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
         replicas = 1
         for n in args.counts:
             replicas = 2 if replicas == 1 else 1  # alternate: every run is a real change
-            r = asyncio.run(run_one(n, app=app, seeded=seeded, api=api, replicas=replicas))
+            r = asyncio.run(run_one(n, app=app, seeded=seeded, api=api, replicas=replicas,
+                                    compress=0 if args.no_compression else 15))
             print(f"{r['n']:>5} {r['received']:>5} {r['connect_s']:>9.1f} {r['p50']:>8.1f} {r['p99']:>8.1f} "
                   f"{r['max']:>8.1f} {r['watches']:>11} {r['all_watches']:>9}", flush=True)
     finally:
