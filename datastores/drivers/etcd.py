@@ -24,6 +24,11 @@ def etcd_prefix_for(tenant) -> str:
     return f"{PREFIX_ROOT}/{tenant.uid}"
 
 
+def endpoint_urls(datastore) -> list[str]:
+    """The datastore's endpoints as URLs: "host:port" means https, as etcd with client certificates needs."""
+    return [e if "://" in e else f"https://{e}" for e in datastore.endpoints]
+
+
 def prefix_permission(prefix: str) -> dict:
     """Read-write on every key starting with `prefix`: the range [prefix, prefix + 1)."""
     return {"permType": "READWRITE", "key": b64(prefix), "range_end": b64(prefix_range_end(prefix.encode()))}
@@ -33,7 +38,7 @@ class EtcdDriver(Driver):
     def gateway(self) -> EtcdGateway:
         """The datastore's admin connection (see etcd_gateway for why it logs in with a password)."""
         ds = self.datastore
-        return EtcdGateway(endpoints=list(ds.endpoints), ca_pem=ds.ca_certificate,
+        return EtcdGateway(endpoints=endpoint_urls(ds), ca_pem=ds.ca_certificate,
                            client_cert_pem=ds.client_certificate, client_key_pem=ds.client_key,
                            username=ds.username or "root", password=ds.password)
 
@@ -71,7 +76,7 @@ class EtcdDriver(Driver):
                                                   validity=settings.CERTIFICATE_VALIDITY)
             cert_pem, key_pem = identity.cert_pem, identity.key_pem
         return TenantConnection(
-            driver="etcd", endpoints=list(ds.endpoints), prefix=prefix, ca_pem=ds.ca_certificate,
+            driver="etcd", endpoints=endpoint_urls(ds), prefix=prefix, ca_pem=ds.ca_certificate,
             client_cert_pem=cert_pem, client_key_pem=key_pem, username=user, password=tenant_password(tenant),
         )
 

@@ -117,3 +117,10 @@ def test_endpoints_are_read_as_host_and_port(endpoint, expected):
 def test_bad_endpoints_are_refused_clearly(endpoint):
     with pytest.raises(DriverError, match="endpoint"):
         host_port(endpoint, default_port=5432)
+
+
+def test_etcd_endpoints_without_a_scheme_mean_https():
+    from datastores.drivers.etcd import endpoint_urls
+
+    datastore = SimpleNamespace(endpoints=["10.212.0.1:23790", "http://127.0.0.1:2379"])
+    assert endpoint_urls(datastore) == ["https://10.212.0.1:23790", "http://127.0.0.1:2379"]
