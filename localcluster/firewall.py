@@ -110,3 +110,10 @@ def remove_owned_chains() -> None:
             run([f"{family}-restore", "--noflush"], restore)
     for family, name in NFT_TABLES:
         subprocess.run(["nft", "delete", "table", family, name], capture_output=True)
+
+
+def dropped_packets(chain: str = FORWARD_CHAIN) -> int:
+    """Packets the isolation chain has dropped so far (its DROP rules' counters)."""
+    out = run(["iptables", "-t", "mangle", "-L", chain, "-v", "-x", "-n"])
+    rows = [line.split() for line in out.splitlines()[2:]]
+    return sum(int(row[0]) for row in rows if len(row) > 2 and row[2] == "DROP")

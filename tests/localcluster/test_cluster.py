@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from kubernetes import client as k8s
 
-from localcluster import cleanup, components, images, versions
+from localcluster import cleanup, components, firewall, images, versions
 
 pytestmark = pytest.mark.cluster
 
@@ -191,3 +191,21 @@ def test_an_image_that_was_not_imported_is_never_pulled_from_off_the_machine(man
             return
         time.sleep(0.5)
     raise AssertionError("the pull of a missing image did not fail")
+
+
+def test_pod_traffic_routed_off_the_bridge_is_dropped_before_it_leaves(management_cluster, namespace):
+    """A pod's packets to an address with no route but the default one (eth0) are forwarded by the
+    host, so the isolation chain must drop them. The target is an unused address of the cluster's
+    own service range, so nothing would be addressed off the machine even if the rule were missing."""
+    unused_service_ip = "10.213.255.254"
+    before = firewall.dropped_packets()
+    # kine keeps dialling the PostgreSQL server it is given (the image's Entrypoint is /bin/kine).
+    container = k8s.V1Container(
+        name="dialer", image=images.kine_ref(), image_pull_policy="IfNotPresent",
+        args=["--endpoint", f"postgres://kine:kine@{unused_service_ip}:5432/kine?sslmode=disable"])
+    k8s.CoreV1Api(management_cluster.api_client()).create_namespaced_pod(namespace, k8s.V1Pod(
+        metadata=k8s.V1ObjectMeta(name="dialer"), spec=k8s.V1PodSpec(containers=[container])))
+    deadline = time.monotonic() + 60
+    while firewall.dropped_packets() == before and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert firewall.dropped_packets() > before
