@@ -51,21 +51,27 @@ class EtcdDriver(Driver):
         if not (ds.ca_certificate and ds.ca_key):
             raise DriverError(f"datastore {ds.name}: its CA certificate and key are needed to issue tenant identities")
         user = role = etcd_user_for(tenant)
-        prefix = etcd_prefix_for(tenant)
+        prefix, password = etcd_prefix_for(tenant), tenant_password(tenant)
         permission = prefix_permission(prefix)
         with self.gateway() as etcd:
-            etcd.ensure("auth/role/add", {"name": role})
-            granted = etcd.call("auth/role/get", {"role": role}).get("perm", [])
+            existing_role = etcd.lookup("auth/role/get", {"role": role})
+            if existing_role is None:
+                etcd.ensure("auth/role/add", {"name": role})
+            granted = (existing_role or {}).get("perm", [])
             if not any(_same_permission(p, permission) for p in granted):
                 etcd.call("auth/role/grant", {"name": role, "perm": permission})
             for stray in (p for p in granted if not _same_permission(p, permission)):
                 # The role is the tenant's whole authority: exactly one grant, on its own prefix.
                 etcd.discard("auth/role/revoke", {"role": role, "key": stray.get("key", ""),
                                                   "range_end": stray.get("range_end", "")})
-            if not etcd.ensure("auth/user/add", {"name": user, "password": tenant_password(tenant)}):
-                # It existed: a run that died half-way, or an older SECRET_KEY, may have left another password.
-                etcd.call("auth/user/changepw", {"name": user, "password": tenant_password(tenant)})
-            if role not in etcd.call("auth/user/get", {"name": user}).get("roles", []):
+            existing_user = etcd.lookup("auth/user/get", {"name": user})
+            if existing_user is None:
+                etcd.ensure("auth/user/add", {"name": user, "password": password})
+            elif current is None or current.password != password:
+                # It existed, but no finished run handed out this password: a run that died half-way or an
+                # older SECRET_KEY may have set another. (Only then: etcd hashes passwords with bcrypt.)
+                etcd.call("auth/user/changepw", {"name": user, "password": password})
+            if role not in (existing_user or {}).get("roles", []):
                 etcd.call("auth/user/grant", {"user": user, "role": role})
 
         if current and identity_reusable(current.client_cert_pem, user=user, ca_cert_pem=ds.ca_certificate,
@@ -77,7 +83,7 @@ class EtcdDriver(Driver):
             cert_pem, key_pem = identity.cert_pem, identity.key_pem
         return TenantConnection(
             driver="etcd", endpoints=endpoint_urls(ds), prefix=prefix, ca_pem=ds.ca_certificate,
-            client_cert_pem=cert_pem, client_key_pem=key_pem, username=user, password=tenant_password(tenant),
+            client_cert_pem=cert_pem, client_key_pem=key_pem, username=user, password=password,
         )
 
     def deprovision(self, tenant) -> None:

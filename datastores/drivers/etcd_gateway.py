@@ -130,6 +130,15 @@ class EtcdGateway:
             raise
         return True
 
+    def lookup(self, path: str, body: dict) -> dict | None:
+        """A get call; None if the thing does not exist."""
+        try:
+            return self.call(path, body)
+        except EtcdError as exc:
+            if exc.not_found:
+                return None
+            raise
+
     def discard(self, path: str, body: dict) -> bool:
         """A delete call that is fine if the thing is already gone. True if it was deleted now."""
         try:
