@@ -48,3 +48,6 @@ if __name__ == "__main__":
     except subprocess.CalledProcessError as exc:
         sys.stderr.write(f"{exc.cmd[0]} failed:\n{exc.stderr or ''}")
         sys.exit(exc.returncode or 1)
+    except RuntimeError as exc:  # cluster.StartError and cleanup's "could not remove"
+        sys.stderr.write(f"{exc}\n")
+        sys.exit(1)

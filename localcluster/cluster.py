@@ -149,7 +149,15 @@ def start(*, quiet: bool = False) -> Path:
     return paths.KUBECONFIG
 
 
+def missing_binaries() -> list[str]:
+    needed = [Path(d.argv[0]) for d in components.daemons()] + [pki.kubeadm_bin()]
+    return [str(b) for b in needed if not b.exists()] + [str(i.binary) for i in images.all_images()
+                                                           if not i.binary.exists()]
+
+
 def start_fresh(progress: Progress) -> None:
+    if missing := missing_binaries():
+        raise StartError(f"not built: {', '.join(missing)}; run `python -m localcluster build` first")
     cleanup.remove_leftovers()
     cleanup.wipe_state()
     sysctls.record_originals()
