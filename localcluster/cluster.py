@@ -150,9 +150,10 @@ def start(*, quiet: bool = False) -> Path:
 
 
 def missing_binaries() -> list[str]:
+    """Binaries the node's daemons or its images need that do not exist (yet)."""
     needed = [Path(d.argv[0]) for d in components.daemons()] + [pki.kubeadm_bin()]
-    return [str(b) for b in needed if not b.exists()] + [str(i.binary) for i in images.all_images()
-                                                           if not i.binary.exists()]
+    needed += [image.binary for image in images.all_images()]
+    return [str(binary) for binary in needed if not binary.exists()]
 
 
 def start_fresh(progress: Progress) -> None:
