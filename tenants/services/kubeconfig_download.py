@@ -6,9 +6,11 @@ group is their organisation's admin group, which the bootstrap binds to cluster-
 
 from datetime import UTC, datetime
 
+import urllib3
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from kubernetes.client.exceptions import ApiException
 
 from audit import log as audit
 from tenants.authorization import Action, tenant_for
@@ -24,7 +26,11 @@ class KubeconfigUnavailable(Exception):
 
 
 def _tenant_ca(tenant: TenantControlPlane, kube: Kube) -> pki.CertKey:
-    data = secrets.secret_text(kube.get("Secret", secrets.secret_name(tenant, secrets.PKI), tenant.namespace))
+    try:
+        secret = kube.get("Secret", secrets.secret_name(tenant, secrets.PKI), tenant.namespace)
+    except (ApiException, urllib3.exceptions.HTTPError) as exc:
+        raise KubeconfigUnavailable("The management cluster cannot be reached right now; try again shortly.") from exc
+    data = secrets.secret_text(secret)
     if not data.get(pki.CA_CERT) or not data.get(pki.CA_KEY):
         raise KubeconfigUnavailable("The cluster's certificates are not issued yet.")
     return pki.CertKey(data[pki.CA_CERT], data[pki.CA_KEY])
