@@ -4,6 +4,7 @@ import json
 import socket
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -88,8 +89,18 @@ def test_a_server_stops_by_pid_and_starts_again(running):
     assert servers.pid_of("nats") is None and process_start_time(pid) is None  # gone (at most a zombie)
     assert not accepts(network.BRIDGE_IP, servers.NATS_PORT)
     assert servers.stop("nats") is False  # already stopped: nothing to do
-    new_pid = servers.start("nats")
-    assert new_pid != pid and accepts(network.BRIDGE_IP, servers.NATS_PORT)
+    with ThreadPoolExecutor(max_workers=3) as pool:  # concurrent starts (say, two test runs) make one server
+        new_pids = set(pool.map(lambda _: servers.start("nats"), range(3)))
+    assert len(new_pids) == 1 and pid not in new_pids and accepts(network.BRIDGE_IP, servers.NATS_PORT)
+    ours = [p for p in Path("/proc").iterdir() if p.name.isdigit() and str(servers.NATS_DIR) in _cmdline(p)]
+    assert [int(p.name) for p in ours] == list(new_pids)
+
+
+def _cmdline(proc: Path) -> str:
+    try:
+        return (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
 
 
 def test_the_command_line_reports_status(running):
