@@ -4,6 +4,7 @@ from django.db import connection, transaction
 from django.db.models import Count, F
 
 from datastores.models import DataStore
+from tenants.models import TenantControlPlane
 
 
 class NoDatastoreAvailable(Exception):
@@ -18,8 +19,6 @@ def assign_datastore(tenant) -> DataStore:
     concurrent assignments cannot both take the last place. Assignment is not a spec change: the
     tenant's generation is not bumped.
     """
-    from tenants.models import TenantControlPlane
-
     with transaction.atomic():
         if connection.vendor == "sqlite":
             # SQLite ignores FOR UPDATE; a write as the transaction's first statement takes its database
