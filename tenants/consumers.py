@@ -116,10 +116,12 @@ class ClusterStatusConsumer(AsyncWebsocketConsumer):
             loop.call_soon_threadsafe(self._schedule_log_flush, lines, error)
 
         self.log_choices = choices
-        self.log_subscription = await asyncio.to_thread(
-            logs.follow, api_client=management_api_client(), namespace=self.namespace, pod=pod,
-            container=container, on_update=on_update, max_lines=settings.LIVE_LOG_LINES,
-        )
+        self.log_subscription = await asyncio.to_thread(lambda: logs.follow(
+            api_client=management_api_client(), namespace=self.namespace, pod=pod, container=container,
+            on_update=on_update, max_lines=settings.LIVE_LOG_LINES,
+        ))
+        # The panel in its open state (with the lines element the updates then replace).
+        await self._send_log_panel(lines=[], error="")
 
     def _log_choices(self) -> list[tuple[str, str]]:
         tenant = visible_tenants(self.scope["user"]).get(pk=self.tenant_pk)

@@ -7,6 +7,7 @@ labelled like a tenant's (tests/live/workload.py).
 
 import random
 import subprocess
+import time
 import uuid
 
 import pytest
@@ -62,7 +63,7 @@ def cluster_page(chromium, live_app):
     page = context.new_page()
     page.add_init_script(RECORD_ROWS)
     page.goto(f"{app.url}/clusters/{seeded['tenant_pk']}/")
-    page.wait_for_function(f"document.querySelectorAll('#pods-table tr[data-ready=true]').length === {REPLICAS}")
+    page.wait_for_function(f"document.querySelectorAll('#pods-table tr[data-ready=true]').length >= {REPLICAS}")
     page.evaluate("window.__sameDocument = true")
     yield page
     context.close()
@@ -123,3 +124,31 @@ def test_disconnect_shows_stale_and_reconnect_resyncs_with_a_fresh_snapshot(clus
     page.wait_for_function("document.getElementById('cluster-detail').dataset.stale === undefined")
     assert page.inner_text("#live-status").startswith("● Live")
     assert page.evaluate("window.__sameDocument") is True
+
+
+def open_log_follows(kubeconfig) -> int:
+    """Pod log streams the management API server is serving now (log follows are long-running requests)."""
+    metrics = kubectl(kubeconfig, "get", "--raw", "/metrics")
+    return sum(int(float(line.rsplit(" ", 1)[1])) for line in metrics.splitlines()
+               if line.startswith("apiserver_longrunning_requests{") and 'resource="pods"' in line
+               and 'subresource="log"' in line)
+
+
+def test_log_panel_follows_a_container_only_while_open(cluster_page, management_cluster):
+    page = cluster_page
+    before = open_log_follows(management_cluster.kubeconfig)
+    pod = page.eval_on_selector("#pods-table tr[data-ready=true]", "row => row.dataset.pod")
+    page.select_option("#log-open select[name=container]", f"{pod}/{workload.CONTAINER}")
+    page.click("#log-open button[type=submit]")
+
+    page.wait_for_function("document.querySelector('#log-lines') && "
+                           "Number(document.querySelector('#log-lines').dataset.lines) > 0")
+    assert '"msg"' in page.inner_text("#log-lines")  # etcd's JSON log lines, as the container wrote them
+    assert open_log_follows(management_cluster.kubeconfig) == before + 1
+
+    page.click("#log-close button[type=submit]")
+    page.wait_for_selector("#log-lines", state="detached")
+    deadline = time.monotonic() + 15
+    while open_log_follows(management_cluster.kubeconfig) != before:
+        assert time.monotonic() < deadline, "the log stream stayed open after the panel closed"
+        time.sleep(0.5)

@@ -182,3 +182,23 @@ def test_list_page_gets_phase_badges_of_visible_clusters_only(cluster):
         await comm.disconnect()
 
     asyncio.run(scenario())
+
+
+def test_log_panel_refuses_a_container_that_is_not_the_clusters(cluster):
+    member = make_user(role="member", org=cluster.organization)
+    cookie = session_cookie(member)
+    store.apply("pods", "ADDED", pod(cluster, "live-abc", phase="Running", ready=True))
+
+    async def scenario():
+        await asyncio.to_thread(publisher.wait_idle)  # the creation's own status message is out
+        comm = communicator(f"/ws/clusters/{cluster.pk}/", cookie)
+        assert (await comm.connect(timeout=TIMEOUT))[0]
+        await comm.receive_from(timeout=TIMEOUT)  # snapshot
+        # What htmx's ws-send sends for the panel's form: its fields plus the request headers.
+        await comm.send_json_to({"action": "logs.open", "container": "kube-system-pod/etcd", "HEADERS": {}})
+        reply = await comm.receive_from(timeout=TIMEOUT)
+        assert 'id="log-panel"' in reply and "No such container in this cluster." in reply
+        assert 'id="log-lines"' not in reply  # nothing is followed
+        await comm.disconnect()
+
+    asyncio.run(scenario())
