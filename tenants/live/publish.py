@@ -78,7 +78,10 @@ class Publisher:
             except Exception:
                 log.exception("live publisher: batch failed")
             finally:
-                close_old_connections()
+                try:
+                    close_old_connections()
+                except Exception:  # a database hiccup must not end the publisher
+                    log.warning("live publisher: closing old connections failed", exc_info=True)
                 with self._idle:
                     self._outstanding -= count
                     self._idle.notify_all()

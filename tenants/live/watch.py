@@ -225,3 +225,24 @@ def stop_watchers() -> None:
             _running.stop()
             _running = None
             store.clear()
+
+
+def run_watchers_while_leading(*, leading: threading.Event, stop: threading.Event) -> None:
+    """For a controller in its own process (channels-redis): run the watchers while this replica leads.
+
+    One replica publishes each change, and every server replica's consumers receive it through
+    Redis. With the in-memory layer there is nobody to publish to from here (the server process
+    runs its own watchers), so this returns at once.
+    """
+    from channels.layers import InMemoryChannelLayer, get_channel_layer
+
+    if isinstance(get_channel_layer(), InMemoryChannelLayer):
+        log.info("live watchers: in-memory channel layer, the server process runs them")
+        return
+    while not stop.is_set():
+        if not leading.wait(timeout=1.0):
+            continue
+        start_watchers()
+        while leading.is_set() and not stop.is_set():
+            stop.wait(1.0)
+        stop_watchers()

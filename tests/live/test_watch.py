@@ -5,11 +5,20 @@ import threading
 import time
 
 import pytest
+from channels.layers import channel_layers
 from kubernetes import client
 
 from tenants.live.store import KINDS, ObjectStore
-from tenants.live.watch import WATCHES, Gone, KindWatcher
+from tenants.live.watch import (
+    WATCHES,
+    Gone,
+    KindWatcher,
+    run_watchers_while_leading,
+    running_watchers,
+    stop_watchers,
+)
 from tests.live import workload
+from tests.live.conftest import layer_settings
 
 pytestmark = pytest.mark.cluster
 
@@ -133,3 +142,26 @@ def test_a_410_error_event_in_the_stream_is_gone(management_cluster):
                                                      "message": "too old resource version"}})
     watcher._handle({"type": "BOOKMARK", "object": {"metadata": {"resourceVersion": "12345"}}})
     assert (watcher.bookmarks, watcher.resource_version, watcher.events) == (1, "12345", 0)
+
+
+def test_a_separate_controller_runs_the_watchers_only_while_it_leads(management_cluster, settings, redis_server):
+    settings.CHANNEL_LAYERS = layer_settings("redis", redis_server)
+    settings.KUBECONFIG = str(management_cluster.kubeconfig)
+    channel_layers.backends.clear()
+    leading, stop = threading.Event(), threading.Event()
+    thread = threading.Thread(target=run_watchers_while_leading, kwargs={"leading": leading, "stop": stop})
+    thread.start()
+    try:
+        time.sleep(1.5)
+        assert running_watchers() is None  # a follower holds no watches
+        leading.set()
+        wait_for(lambda: running_watchers() is not None and running_watchers().wait_synced(0), timeout=30,
+                 what="watchers of the leader")
+        assert len(running_watchers().watchers) == len(WATCHES)
+        leading.clear()
+        wait_for(lambda: running_watchers() is None, timeout=30, what="watchers stopped on losing the lease")
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+        stop_watchers()
+        channel_layers.backends.clear()

@@ -6,7 +6,9 @@ redis-server (tests/live/conftest.py).
 """
 
 import asyncio
+import random
 import re
+import uuid
 
 import pytest
 from channels.db import database_sync_to_async
@@ -17,8 +19,10 @@ from kamaji_ui.asgi import application
 from tenants.consumers import CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED
 from tenants.live.publish import publisher
 from tenants.live.store import store
+from tenants.live.watch import running_watchers, start_watchers, stop_watchers
 from tenants.models import Phase
 from tests.factories import make_org, make_tenant, make_user
+from tests.live import workload
 
 # The live fixtures, shared with tests/live/ (fixtures are visible by directory, so imported here).
 from tests.live.conftest import channel_layer_kind, clean_live_state, redis_server  # noqa: F401
@@ -202,3 +206,39 @@ def test_log_panel_refuses_a_container_that_is_not_the_clusters(cluster):
         await comm.disconnect()
 
     asyncio.run(scenario())
+
+
+@pytest.mark.cluster
+def test_a_pod_started_in_the_cluster_reaches_the_page_through_the_watchers(management_cluster):
+    """End to end on the real cluster: watch -> store -> publisher -> channel layer -> consumer."""
+    pk = random.randint(900_000, 999_999)
+    tenant = make_tenant(org=make_org(), id=pk, name=f"e2e-{uuid.uuid4().hex[:6]}")
+    viewer = make_user(role="viewer", org=tenant.organization)
+    cookie = session_cookie(viewer)
+    api = management_cluster.api_client()
+    start_watchers(api_client=api)
+
+    async def scenario():
+        assert await asyncio.to_thread(running_watchers().wait_synced, 30)
+        comm = communicator(f"/ws/clusters/{tenant.pk}/", cookie)
+        assert (await comm.connect(timeout=TIMEOUT))[0]
+        snapshot = await comm.receive_from(timeout=TIMEOUT)
+        assert "No control-plane pods." in snapshot and 'data-source="watch"' in snapshot
+        await asyncio.to_thread(workload.create, api, tenant_pk=pk, namespace=tenant.namespace, name="e2e")
+        deadline = asyncio.get_running_loop().time() + 90
+        seen = ""
+        while 'data-ready="true"' not in seen:  # Pending first, then Running, then Ready
+            remaining = deadline - asyncio.get_running_loop().time()
+            assert remaining > 0, "the pod never showed Ready on the page"
+            message = await comm.receive_from(timeout=remaining)
+            if 'id="pods"' in message:
+                seen = message
+        assert re.search(r'<tr data-pod="e2e-[^"]+" data-phase="Running" data-ready="true">', seen)
+        assert 'data-deployment="e2e"' in seen and 'data-service="e2e"' in seen
+        await comm.disconnect()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        stop_watchers()
+        workload.delete(api, tenant.namespace)

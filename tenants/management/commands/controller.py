@@ -10,6 +10,7 @@ import threading
 
 from django.core.management.base import BaseCommand
 
+from tenants.live.watch import run_watchers_while_leading
 from tenants.services.controller import Controller
 
 
@@ -31,4 +32,8 @@ class Command(BaseCommand):
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-        Controller(workers=workers).run(stop)
+        controller = Controller(workers=workers)
+        # Live status: the leader also runs the one-watch-per-kind fan-out for every server replica.
+        threading.Thread(target=run_watchers_while_leading, kwargs={"leading": controller.leading, "stop": stop},
+                         name="live-watchers", daemon=True).start()
+        controller.run(stop)
