@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("counts", nargs="*", type=int, default=[10, 100, 500])
     parser.add_argument("--no-compression", action="store_true",
-                        help="do not offer permessage-deflate (browsers do; it is about half the cost at N=500)")
+                        help="do not offer permessage-deflate (browsers do)")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so that `finally` stops the server and cleans up
 

@@ -17,7 +17,7 @@ from django.http import Http404
 
 from tenants.authorization import Action, tenant_for, visible_tenants
 from tenants.live import fragments, logs, snapshot
-from tenants.live.publish import publisher
+from tenants.live.publish import LIVE_GROUP, LIVE_SECTION, publisher
 from tenants.live.watch import running_watchers, start_watchers
 from tenants.models import TenantControlPlane
 from tenants.services.kube import management_api_client
@@ -46,7 +46,7 @@ async def _ensure_local_watchers(channel_layer) -> None:
 class ClusterStatusConsumer(AsyncWebsocketConsumer):
     """`/ws/clusters/<pk>/`: the detail page's phase, conditions, pods, events, endpoint, upgrade, logs."""
 
-    sections = frozenset(fragments.SECTION_TEMPLATES)
+    sections = frozenset(fragments.SECTION_TEMPLATES) | {LIVE_SECTION}
 
     async def connect(self):
         self.group = None
@@ -71,6 +71,7 @@ class ClusterStatusConsumer(AsyncWebsocketConsumer):
         # Join before the snapshot so no update falls between them (updates queue until connect returns).
         self.group = tenant.ws_group
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.channel_layer.group_add(LIVE_GROUP, self.channel_name)
         await self.accept()
         await self.send(text_data=await database_sync_to_async(snapshot.render_snapshot)(self.tenant_pk))
 
@@ -82,6 +83,7 @@ class ClusterStatusConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code):
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self.channel_layer.group_discard(LIVE_GROUP, self.channel_name)
         self._close_logs()
 
     async def live_fragment(self, event):

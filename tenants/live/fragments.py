@@ -138,7 +138,9 @@ def render_stamp(*, tenant_pk: int, event_at: float | None) -> str:
     })
 
 
-def render_live_status(*, tenant_pk: int, connected: bool, source: str) -> str:
+def render_live_status(*, connected: bool, source: str, stale_since: float | None = None) -> str:
+    """The page's stream status: live, or live but the cluster's data stale since when."""
     return as_oob(render_to_string("tenants/partials/live_status.html", {
-        "tenant_pk": tenant_pk, "connected": connected, "source": source, "synced_at": _now(),
+        "connected": connected, "source": source, "synced_at": _now(),
+        "stale_since": datetime.fromtimestamp(stale_since, UTC) if stale_since else None,
     }))

@@ -29,6 +29,10 @@ SECTIONS_FOR_KIND = {
 }
 STATUS_SECTIONS = ("phase", "status")
 MESSAGE_TYPE = "live.fragment"  # handled by ClusterStatusConsumer.live_fragment
+# Every detail page is in this group: news about the watches themselves (stale data or not).
+LIVE_GROUP = "live.status"
+LIVE_SECTION = "live"
+_ALL_TENANTS = 0
 
 
 class Publisher:
@@ -46,6 +50,10 @@ class Publisher:
     def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         """The event loop the consumers of this process run in (needed by the in-memory layer)."""
         self._consumer_loop = loop
+
+    def health_changed(self, kind: str, failing_since: float | None) -> None:
+        """A watch started failing or works again: every page's live status says so."""
+        self.changed(_ALL_TENANTS, (LIVE_SECTION,))
 
     def kind_changed(self, tenant_pk: int, kind: str, received_at: float) -> None:
         self.changed(tenant_pk, SECTIONS_FOR_KIND[kind], received_at)
@@ -103,6 +111,11 @@ class Publisher:
 
     def _publish(self, batch: dict[tuple[int, str], float]) -> None:
         for (pk, section), event_at in batch.items():
+            if section == LIVE_SECTION:
+                self._send(LIVE_GROUP, {"type": MESSAGE_TYPE, "section": section, "tenant": pk, "event_at": event_at,
+                                        "html": fragments.render_live_status(connected=True, source="watch",
+                                                                             stale_since=watch_failing_since())})
+                continue
             rendered = fragments.render_section(section, tenant_pk=pk, objects=store)
             if rendered is None:  # the tenant is gone, or the section has no template
                 continue
@@ -135,6 +148,13 @@ class Publisher:
         """Drop the dedup memory of a tenant (so the next render is sent even if unchanged)."""
         for key in [k for k in self._last_html if k[0] == tenant_pk]:
             del self._last_html[key]
+
+
+def watch_failing_since() -> float | None:
+    from tenants.live.watch import running_watchers
+
+    watchers = running_watchers()
+    return watchers.failing_since() if watchers else None
 
 
 publisher = Publisher()

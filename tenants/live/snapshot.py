@@ -62,7 +62,8 @@ def render_snapshot(tenant_pk: int) -> str:
              for s in fragments.SECTION_TEMPLATES]
     parts.append(fragments.render_log_panel(tenant_pk=tenant_pk, choices=fragments.log_choices(tenant_pk, objects),
                                             selected=None, lines=[]))
-    parts.append(fragments.render_live_status(tenant_pk=tenant_pk, connected=True, source=source))
+    stale_since = running_watchers().failing_since() if source == "watch" else None
+    parts.append(fragments.render_live_status(connected=True, source=source, stale_since=stale_since))
     parts.append(fragments.render_stamp(tenant_pk=tenant_pk, event_at=None))
     return "".join(p for p in parts if p)
 

@@ -49,16 +49,21 @@ class Gone(Exception):
 
 # on_change(tenant_pk, kind, received_at): called from the watch thread for every change.
 ChangeCallback = Callable[[int, str, float], None]
+# on_health(kind, failing_since): None when the watch works again, else when it started failing.
+HealthCallback = Callable[[str, float | None], None]
 
 
 class KindWatcher(threading.Thread):
     def __init__(self, spec: WatchSpec, *, api_client: client.ApiClient, object_store: ObjectStore,
                  on_change: ChangeCallback, timeout_seconds: int = 300,
-                 client_factory: Callable[[], client.ApiClient] | None = None):
+                 client_factory: Callable[[], client.ApiClient] | None = None,
+                 on_health: HealthCallback | None = None):
         super().__init__(name=f"live-watch-{spec.kind}", daemon=True)
         self.spec = spec
         self._fn = getattr(spec.api(api_client), spec.list_all)
         self._client_factory = client_factory
+        self._on_health = on_health
+        self.failing_since: float | None = None
         self._store = object_store
         self._on_change = on_change
         self._timeout = timeout_seconds
@@ -93,6 +98,7 @@ class KindWatcher(threading.Thread):
                     self.resource_version = None
                     continue
                 log.warning("watch %s: API error %s, retrying in %.0fs", self.spec.kind, exc.status, backoff)
+                self._health(failing=True)
                 self._stopping.wait(backoff)
                 backoff = min(backoff * 2, 30)
             except Exception as exc:
@@ -100,6 +106,7 @@ class KindWatcher(threading.Thread):
                     break
                 failures += 1
                 log.warning("watch %s: %s, retrying in %.0fs", self.spec.kind, exc, backoff)
+                self._health(failing=True)
                 self._stopping.wait(backoff)
                 backoff = min(backoff * 2, 30)
                 if failures >= 2 and self._client_factory is not None:
@@ -109,6 +116,14 @@ class KindWatcher(threading.Thread):
                     self._fn = getattr(self.spec.api(self._client_factory()), self.spec.list_all)
                     self.resource_version = None
 
+    def _health(self, *, failing: bool) -> None:
+        """Track whether this watch works; tell the pages when that changes (their data may be stale)."""
+        if failing == (self.failing_since is not None):
+            return
+        self.failing_since = time.time() if failing else None
+        if self._on_health is not None:
+            self._on_health(self.spec.kind, self.failing_since)
+
     def relist(self) -> None:
         resp = self._fn(_preload_content=False, _request_timeout=30, **self._selector())
         body = json.loads(resp.data)
@@ -116,6 +131,7 @@ class KindWatcher(threading.Thread):
         self.resource_version = body["metadata"]["resourceVersion"]
         self.lists += 1
         self.synced.set()
+        self._health(failing=False)
         now = time.time()
         for pk in touched:
             self._on_change(pk, self.spec.kind, now)
@@ -130,6 +146,7 @@ class KindWatcher(threading.Thread):
         )
         self._resp = resp
         self.watches += 1
+        self._health(failing=False)
         try:
             for line in iter_resp_lines(resp):
                 if self._stopping.is_set():
@@ -170,6 +187,11 @@ class Watchers:
     def __init__(self, watchers: list[KindWatcher]):
         self.watchers = watchers
 
+    def failing_since(self) -> float | None:
+        """Since when some watch has been failing (the pages' data may be stale), or None."""
+        times = [w.failing_since for w in self.watchers if w.failing_since is not None]
+        return min(times) if times else None
+
     def by_kind(self, kind: str) -> KindWatcher:
         return next(w for w in self.watchers if w.spec.kind == kind)
 
@@ -199,14 +221,13 @@ def start_watchers(*, api_client: client.ApiClient | None = None, object_store: 
     with _lock:
         if _running is not None:
             return _running
-        if on_change is None:
-            from tenants.live.publish import publisher
+        from tenants.live.publish import publisher
 
-            on_change = publisher.kind_changed
+        on_change = on_change or publisher.kind_changed
         api_client = api_client or management_api_client()
         object_store = object_store or store
         watchers = [KindWatcher(spec, api_client=api_client, object_store=object_store, on_change=on_change,
-                                client_factory=management_api_client)
+                                client_factory=management_api_client, on_health=publisher.health_changed)
                     for spec in WATCHES]
         for w in watchers:
             w.start()

@@ -44,3 +44,11 @@ def test_status_sections_use_the_detail_page_partials():
         assert re.search(rf'<\w+ hx-swap-oob="true"[^>]*id="{element_id}"', status), element_id
     assert "10.212.0.1:31000" in status and "rolling" in status
     assert fragments.render_section("phase", tenant_pk=tenant.pk + 1000, objects=ObjectStore()) is None
+
+
+def test_live_status_says_when_the_clusters_data_went_stale():
+    live = fragments.render_live_status(connected=True, source="watch")
+    stale = fragments.render_live_status(connected=True, source="watch", stale_since=1_767_225_600.0)
+    assert 'id="live-status"' in live and "● Live" in live and "live-on" in live
+    assert "Cluster unreachable since 00:00:00" in stale and "live-off" in stale
+    assert 'data-stale-since="2026-01-01T00:00:00+00:00"' in stale

@@ -13,6 +13,7 @@ from tenants.live.watch import (
     WATCHES,
     Gone,
     KindWatcher,
+    Watchers,
     run_watchers_while_leading,
     running_watchers,
     stop_watchers,
@@ -20,7 +21,7 @@ from tenants.live.watch import (
 from tests.live import workload
 from tests.live.conftest import layer_settings
 
-pytestmark = pytest.mark.cluster
+# Every test here but the last needs the real cluster (marked one by one).
 
 
 class Recorder:
@@ -81,6 +82,7 @@ def watchers(management_cluster):
         assert not w.is_alive(), f"{w.spec.kind} watcher did not stop"
 
 
+@pytest.mark.cluster
 def test_one_watch_per_kind_follows_a_pod_being_replaced(watchers, standin):
     store, recorder, running = watchers
     api, pk, namespace = standin
@@ -102,6 +104,7 @@ def test_one_watch_per_kind_follows_a_pod_being_replaced(watchers, standin):
     assert all(w.lists == 1 for w in running)
 
 
+@pytest.mark.cluster
 def test_objects_of_other_tenants_and_unmanaged_objects_stay_out(watchers, standin):
     store, _, _ = watchers
     _, pk, namespace = standin
@@ -110,6 +113,7 @@ def test_objects_of_other_tenants_and_unmanaged_objects_stay_out(watchers, stand
     assert store.for_tenant("pods", pk + 1) == []  # a neighbouring pk is another tenant
 
 
+@pytest.mark.cluster
 def test_410_gone_makes_the_watcher_list_again(management_cluster):
     """A watch whose resourceVersion expired (410) starts over with a list, then watches on."""
 
@@ -134,6 +138,7 @@ def test_410_gone_makes_the_watcher_list_again(management_cluster):
         watcher.join(timeout=10)
 
 
+@pytest.mark.cluster
 def test_a_410_error_event_in_the_stream_is_gone(management_cluster):
     watcher = KindWatcher(WATCHES[0], api_client=management_cluster.api_client(), object_store=ObjectStore(),
                           on_change=Recorder())
@@ -144,6 +149,7 @@ def test_a_410_error_event_in_the_stream_is_gone(management_cluster):
     assert (watcher.bookmarks, watcher.resource_version, watcher.events) == (1, "12345", 0)
 
 
+@pytest.mark.cluster
 def test_a_separate_controller_runs_the_watchers_only_while_it_leads(management_cluster, settings, redis_server):
     settings.CHANNEL_LAYERS = layer_settings("redis", redis_server)
     settings.KUBECONFIG = str(management_cluster.kubeconfig)
@@ -165,3 +171,26 @@ def test_a_separate_controller_runs_the_watchers_only_while_it_leads(management_
         thread.join(timeout=30)
         stop_watchers()
         channel_layers.backends.clear()
+
+
+def test_a_watch_that_cannot_reach_the_api_server_reports_itself_failing():
+    """Connection refused on a loopback port nobody listens on: the pages must learn their data is stale."""
+    from tests.live.conftest import free_port
+
+    config = client.Configuration()
+    config.host = f"https://127.0.0.1:{free_port()}"
+    config.retries = False
+    health: list[tuple[str, float | None]] = []
+    watcher = KindWatcher(WATCHES[0], api_client=client.ApiClient(config), object_store=ObjectStore(),
+                          on_change=Recorder(), on_health=lambda kind, since: health.append((kind, since)))
+    watcher.start()
+    try:
+        wait_for(lambda: health, timeout=15, what="a health report")
+        kind, since = health[0]
+        assert kind == "pods" and since is not None and watcher.failing_since == since
+        assert Watchers([watcher]).failing_since() == since
+        assert not watcher.synced.is_set()
+    finally:
+        watcher.stop()
+        watcher.join(timeout=10)
+    assert len(health) == 1  # reported once, not at every retry
