@@ -122,9 +122,11 @@ class TenantReconcile:
     def anchor_uid(self) -> str:
         return self.anchor["metadata"]["uid"]
 
-    def event(self, reason: str, message: str, type_: str = "Normal") -> None:
-        if self.anchor is not None:
-            record_event(self.kube, self.anchor, reason=reason, message=message, type_=type_)
+    def event(self, reason: str, message: str, type_: str = "Normal", *, about: dict | None = None) -> None:
+        """An Event on the object touched (`about`), else on the tenant's anchor ConfigMap."""
+        involved = about or self.anchor
+        if involved is not None:
+            record_event(self.kube, involved, reason=reason, message=message, type_=type_)
 
     def ensure_datastore(self) -> dict[str, str]:
         t = self.tenant
@@ -140,8 +142,10 @@ class TenantReconcile:
                 raise RetryLater(f"Datastore {t.datastore.name}: {exc}", after=10) from exc
             raise ReconcileFailed(f"Datastore {t.datastore.name}: {exc}") from exc
         if data != stored:
-            self.kube.apply(secrets.build_secret(t, purpose=secrets.DATASTORE, data=data, anchor_uid=self.anchor_uid))
-            self.event("DatastoreProvisioned", f"Slice {data['prefix']} on datastore {t.datastore.name}")
+            applied = self.kube.apply(
+                secrets.build_secret(t, purpose=secrets.DATASTORE, data=data, anchor_uid=self.anchor_uid))
+            self.event("DatastoreProvisioned", f"Slice {data['prefix']} on datastore {t.datastore.name}",
+                       about=applied)
         t.set_condition(status.DATASTORE_READY, True, "Provisioned", f"{t.datastore.name}, prefix {data['prefix']}")
         crashpoint("after-datastore")
         return data
@@ -186,18 +190,20 @@ class TenantReconcile:
         stored = secrets.secret_text(kube.get("Secret", secrets.secret_name(t, secrets.PKI), t.namespace))
         pki_data = pki.plan_pki(stored, dns_names=dns, ip_addresses=ips, validity=validity)
         if pki_data != stored:
-            kube.apply(secrets.build_secret(t, purpose=secrets.PKI, data=pki_data, anchor_uid=self.anchor_uid))
+            applied = kube.apply(secrets.build_secret(t, purpose=secrets.PKI, data=pki_data,
+                                                      anchor_uid=self.anchor_uid))
             issued = sorted(k for k in pki_data if pki_data[k] != stored.get(k) and k.endswith(".crt"))
-            self.event("CertificatesIssued", "Issued " + ", ".join(issued) if issued else "Keys generated")
+            self.event("CertificatesIssued", "Issued " + ", ".join(issued) if issued else "Keys generated",
+                       about=applied)
 
         ca = pki.CertKey(pki_data[pki.CA_CERT], pki_data[pki.CA_KEY])
         kc_name = secrets.secret_name(t, secrets.KUBECONFIGS)
         kc_stored = secrets.secret_text(kube.get("Secret", kc_name, t.namespace))
         kubeconfigs = plan_component_kubeconfigs(kc_stored, ca=ca, cluster_name=t.resource_name, validity=validity)
         if kubeconfigs != kc_stored:
-            kube.apply(secrets.build_secret(t, purpose=secrets.KUBECONFIGS, data=kubeconfigs,
-                                            anchor_uid=self.anchor_uid))
-            self.event("KubeconfigsIssued", "Controller-manager and scheduler kubeconfigs issued")
+            applied = kube.apply(secrets.build_secret(t, purpose=secrets.KUBECONFIGS, data=kubeconfigs,
+                                                      anchor_uid=self.anchor_uid))
+            self.event("KubeconfigsIssued", "Controller-manager and scheduler kubeconfigs issued", about=applied)
         expiry = pki.not_after(pki_data[pki.APISERVER_CERT]).strftime("%Y-%m-%d")
         t.set_condition(status.CERTIFICATES_READY, True, "Issued", f"Serving certificate valid until {expiry}")
         crashpoint("after-certificates")
@@ -215,7 +221,7 @@ class TenantReconcile:
         before = kube.get("Deployment", t.resource_name, t.namespace)
         dep = kube.apply(manifest)
         if before is None or before["metadata"].get("generation") != dep["metadata"].get("generation"):
-            self.event("DeploymentApplied", f"{t.kubernetes_version}, {t.replicas} replica(s)")
+            self.event("DeploymentApplied", f"{t.kubernetes_version}, {t.replicas} replica(s)", about=dep)
             self.start_upgrades()
         budget = pdb.build_pdb(t, anchor_uid=self.anchor_uid)
         if budget:

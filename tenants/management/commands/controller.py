@@ -8,6 +8,7 @@ import logging
 import signal
 import threading
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from tenants.live.watch import run_watchers_while_leading
@@ -29,6 +30,11 @@ class Command(BaseCommand):
             outcome = Controller(workers=1).run_until_settled(once, timeout=timeout)
             self.stdout.write(f"tenant {once}: {outcome.phase or 'deleted'}")
             return
+        if settings.REDIS_URL:
+            # With Redis the web replicas do not watch: this process feeds their live pages.
+            from tenants.live.watch import start_watchers
+
+            start_watchers()
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())

@@ -5,8 +5,10 @@ One cluster serves the whole module (creating one takes ~15 s); the tests run in
 """
 
 import json
+import ssl
 import subprocess
 import time
+from datetime import timedelta
 
 import pytest
 import requests
@@ -223,6 +225,25 @@ def test_three_replicas_survive_losing_a_pod(world, tenant_kube):
     lifecycle.tenant_update(tenant=tenant, by=world.owner, replicas=1)
     world.controller.run_until_settled(tenant.pk, timeout=300)
     assert tenant_kube.get("PodDisruptionBudget", tenant.name, tenant.namespace) is None
+
+
+def test_certificates_within_the_renewal_window_are_renewed_and_served(world, tenant_kube, settings):
+    tenant = TenantControlPlane.objects.get(pk=world.tenant.pk)
+    before = secrets.secret_text(tenant_kube.get("Secret", f"{tenant.name}-pki", tenant.namespace))
+    settings.CERTIFICATE_RENEW_BEFORE = timedelta(days=400)  # every 365-day leaf is now "about to expire"
+    world.controller.run_once(tenant.pk)
+    settings.CERTIFICATE_RENEW_BEFORE = timedelta(days=30)
+    after = secrets.secret_text(tenant_kube.get("Secret", f"{tenant.name}-pki", tenant.namespace))
+    assert after["ca.crt"] == before["ca.crt"] and after["sa.key"] == before["sa.key"]  # kubeconfigs stay valid
+    assert after["apiserver.crt"] != before["apiserver.crt"]
+    assert after["front-proxy-client.crt"] != before["front-proxy-client.crt"]
+
+    world.controller.run_until_settled(tenant.pk, timeout=300)  # the pods rolled onto the new files
+    host, port = tenant.endpoint.removeprefix("https://").rsplit(":", 1)
+    served = ssl.get_server_certificate((host, int(port)))
+    assert pki.serial_hex(served) == pki.serial_hex(after["apiserver.crt"])
+    tenant.refresh_from_db()
+    assert tenant.phase == Phase.READY
 
 
 def test_delete_leaves_nothing_in_the_cluster_or_the_datastore(world, tenant_kube):
