@@ -21,7 +21,7 @@ from tenants.live.publish import publisher
 from tenants.live.store import store
 from tenants.live.watch import running_watchers, start_watchers, stop_watchers
 from tenants.models import Phase
-from tests.factories import make_org, make_tenant, make_user
+from tests.factories import make_org, make_tenant, make_upgrade, make_user
 from tests.live import workload
 
 # The live fixtures, shared with tests/live/ (fixtures are visible by directory, so imported here).
@@ -242,3 +242,27 @@ def test_a_pod_started_in_the_cluster_reaches_the_page_through_the_watchers(mana
     finally:
         stop_watchers()
         workload.delete(api, tenant.namespace)
+
+
+def test_upgrade_progress_reaches_the_page_step_by_step(cluster):
+    from tenants.models import Upgrade
+    from tenants.services.lifecycle import mark_upgrade
+
+    viewer = make_user(role="viewer", org=cluster.organization)
+    cookie = session_cookie(viewer)
+    upgrade = make_upgrade(tenant=cluster, to_version="v1.35.4")
+
+    async def scenario():
+        await asyncio.to_thread(publisher.wait_idle)
+        comm = communicator(f"/ws/clusters/{cluster.pk}/", cookie)
+        assert (await comm.connect(timeout=TIMEOUT))[0]
+        await comm.receive_from(timeout=TIMEOUT)  # snapshot
+        await database_sync_to_async(mark_upgrade)(upgrade, Upgrade.State.RUNNING, "rolling the apiserver pods")
+        update = ""
+        while "rolling the apiserver pods" not in update:
+            update = await comm.receive_from(timeout=TIMEOUT)
+        assert re.search(r'<section hx-swap-oob="true" class="card" id="upgrades"', update)
+        assert f"{upgrade.from_version} → v1.35.4" in update and "status-running" in update
+        await comm.disconnect()
+
+    asyncio.run(scenario())
