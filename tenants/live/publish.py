@@ -15,7 +15,7 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import close_old_connections
 
 from tenants.live import fragments
-from tenants.live.store import store
+from tenants.live.store import InNamespace, store
 from tenants.models import TenantControlPlane
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,7 @@ MESSAGE_TYPE = "live.fragment"  # handled by ClusterStatusConsumer.live_fragment
 LIVE_GROUP = "live.status"
 LIVE_SECTION = "live"
 _ALL_TENANTS = 0
+NEGATIVE_LOOKUP_SECONDS = 10
 
 
 class Publisher:
@@ -43,6 +44,7 @@ class Publisher:
         self._consumer_loop: asyncio.AbstractEventLoop | None = None
         self._own_loop: asyncio.AbstractEventLoop | None = None
         self._last_html: dict[tuple[int, str], str] = {}
+        self._namespaces: dict[int, tuple[str | None, float]] = {}  # pk -> (namespace or None, looked up at)
         self._idle = threading.Condition()
         self._outstanding = 0  # changes queued or being published
         self.sent = 0
@@ -116,15 +118,28 @@ class Publisher:
                                         "html": fragments.render_live_status(connected=True, source="watch",
                                                                              stale_since=watch_failing_since())})
                 continue
-            rendered = fragments.render_section(section, tenant_pk=pk, objects=store)
+            namespace = self._namespace_of(pk)
+            if namespace is None:  # not a tenant of this installation (or gone)
+                continue
+            rendered = fragments.render_section(section, tenant_pk=pk, objects=InNamespace(store, namespace))
             if rendered is None:  # the tenant is gone, or the section has no template
                 continue
             if self._last_html.get((pk, section)) == rendered:
                 continue
             self._last_html[(pk, section)] = rendered
             html = rendered + fragments.render_stamp(tenant_pk=pk, event_at=event_at)
-            self._send(TenantControlPlane(pk=pk).ws_group, {"type": MESSAGE_TYPE, "section": section, "html": html,
-                                        "tenant": pk, "event_at": event_at})
+            self._send(TenantControlPlane(pk=pk).ws_group,
+                       {"type": MESSAGE_TYPE, "section": section, "html": html, "tenant": pk, "event_at": event_at})
+
+    def _namespace_of(self, pk: int) -> str | None:
+        """The tenant's namespace (names never change), or None if this database has no such tenant.
+        Misses are remembered briefly: another installation's busy tenant must not cost a query per event."""
+        namespace, at = self._namespaces.get(pk, (None, 0.0))
+        if namespace is None and time.monotonic() - at > NEGATIVE_LOOKUP_SECONDS:
+            tenant = TenantControlPlane.objects.filter(pk=pk).only("pk", "name").first()
+            namespace = tenant.namespace if tenant else None
+            self._namespaces[pk] = (namespace, time.monotonic())
+        return namespace
 
     def _send(self, group: str, message: dict) -> None:
         layer = get_channel_layer()
@@ -141,8 +156,9 @@ class Publisher:
         self.sent += 1
 
     def reset(self) -> None:
-        """Forget what was sent (tests; a fresh process starts like this)."""
+        """Forget what was sent and which tenants exist (tests; a fresh process starts like this)."""
         self._last_html.clear()
+        self._namespaces.clear()
 
     def forget(self, tenant_pk: int) -> None:
         """Drop the dedup memory of a tenant (so the next render is sent even if unchanged)."""

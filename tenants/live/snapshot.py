@@ -6,7 +6,7 @@ import logging
 from kubernetes import client
 
 from tenants.live import fragments
-from tenants.live.store import store
+from tenants.live.store import InNamespace, store
 from tenants.live.watch import management_api_client, running_watchers
 from tenants.models import TenantControlPlane
 from tenants.services.manifests.labels import MANAGED_SELECTOR, TENANT_KEY
@@ -17,17 +17,18 @@ LIST_TIMEOUT = 10  # seconds per list call
 
 
 class ListedObjects:
-    """A tenant's objects from one list call per kind (when this process runs no watchers)."""
+    """A tenant's objects from one list call per kind in its namespace (when this process runs no watchers)."""
 
     def __init__(self, tenant: TenantControlPlane, api_client: client.ApiClient):
         selector = f"{MANAGED_SELECTOR},{TENANT_KEY}={tenant.pk}"
         core, apps = client.CoreV1Api(api_client), client.AppsV1Api(api_client)
+        ns = tenant.namespace
         common = {"_preload_content": False, "_request_timeout": LIST_TIMEOUT}
         calls = {
-            "pods": lambda: core.list_pod_for_all_namespaces(label_selector=selector, **common),
-            "deployments": lambda: apps.list_deployment_for_all_namespaces(label_selector=selector, **common),
-            "services": lambda: core.list_service_for_all_namespaces(label_selector=selector, **common),
-            "events": lambda: core.list_namespaced_event(tenant.namespace, **common),
+            "pods": lambda: core.list_namespaced_pod(ns, label_selector=selector, **common),
+            "deployments": lambda: apps.list_namespaced_deployment(ns, label_selector=selector, **common),
+            "services": lambda: core.list_namespaced_service(ns, label_selector=selector, **common),
+            "events": lambda: core.list_namespaced_event(ns, **common),
         }
         self._items = {kind: json.loads(call().data).get("items", []) for kind, call in calls.items()}
 
@@ -46,7 +47,7 @@ def objects_for(tenant: TenantControlPlane) -> tuple[fragments.TenantObjects, st
     """The best source for `tenant`'s objects, and its name ("watch", "list" or "unavailable")."""
     watchers = running_watchers()
     if watchers is not None and store.all_synced():
-        return store, "watch"
+        return InNamespace(store, tenant.namespace), "watch"
     try:
         return ListedObjects(tenant, management_api_client()), "list"
     except Exception as exc:  # unreachable cluster, missing kubeconfig: the page still shows the DB state
@@ -71,6 +72,5 @@ def render_snapshot(tenant_pk: int) -> str:
 def render_list_snapshot(tenant_pks: list[int]) -> str:
     """The phase badges of the clusters on the list page."""
     tenants = TenantControlPlane.objects.select_related("organization").filter(pk__in=tenant_pks)
-    return "".join(
-        fragments.render_section("phase", tenant_pk=t.pk, objects=store, tenant=t) or "" for t in tenants
-    )
+    return "".join(fragments.render_section("phase", tenant_pk=t.pk, objects=Unavailable(), tenant=t) or ""
+                   for t in tenants)

@@ -98,5 +98,19 @@ class ObjectStore:
             self._synced.clear()
 
 
+class InNamespace:
+    """A tenant's objects limited to its own namespace.
+
+    The pk label alone is not enough: another installation (another app database) sharing the
+    management cluster numbers its tenants from 1 too; the namespace (`kui-<pk>-<name>`) is unique.
+    """
+
+    def __init__(self, objects, namespace: str):
+        self._objects, self.namespace = objects, namespace
+
+    def for_tenant(self, kind: str, pk: int) -> list[dict]:
+        return [o for o in self._objects.for_tenant(kind, pk) if o["metadata"].get("namespace") == self.namespace]
+
+
 # The process's one store (the watchers fill it; snapshots read it).
 store = ObjectStore()

@@ -39,3 +39,13 @@ def test_events_are_bounded_per_tenant_keeping_the_newest():
     for i in range(5):
         store.apply("events", "ADDED", obj(f"e{i}", tenant=None))
     assert [e["metadata"]["name"] for e in store.for_tenant("events", 7)] == ["e2", "e3", "e4"]
+
+
+def test_a_tenant_view_keeps_only_its_own_namespace():
+    """Another installation on the same management cluster also has a tenant 7: its objects stay out."""
+    from tenants.live.store import InNamespace
+
+    store = ObjectStore()
+    store.apply("pods", "ADDED", obj("ours"))
+    store.apply("pods", "ADDED", obj("theirs", namespace="kui-7-other"))
+    assert [p["metadata"]["name"] for p in InNamespace(store, "kui-7-prod").for_tenant("pods", 7)] == ["ours"]
