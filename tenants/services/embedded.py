@@ -39,23 +39,39 @@ def start_local_infrastructure(progress: Progress) -> None:
     progress(f"datastores registered: {', '.join(ds.name for ds in rows)} (default: {default})")
 
 
-def start_embedded(*, out=print) -> threading.Thread:
+class Embedded:
+    """What `start_embedded` started; `stop()` stops the controller and hands its Lease back."""
+
+    def __init__(self):
+        self.stop_event = threading.Event()
+        self.controller_thread: threading.Thread | None = None
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.stop_event.set()
+        if self.controller_thread is not None:
+            self.controller_thread.join(timeout=timeout)
+
+
+def start_embedded(*, out=print) -> Embedded:
     """Start, in a background thread: local infrastructure (if used), then the controller (if in-process)."""
     progress = Progress(out)
+    embedded = Embedded()
 
     def run():
         try:
             if settings.USE_LOCALCLUSTER:
                 start_local_infrastructure(progress)
-            if settings.CONTROLLER_IN_PROCESS:
-                from tenants.services.controller import start_in_background
+            if settings.CONTROLLER_IN_PROCESS and not embedded.stop_event.is_set():
+                from tenants.services.controller import Controller
 
-                controller, _ = start_in_background()
+                controller = Controller()
+                embedded.controller_thread = threading.Thread(
+                    target=controller.run, args=(embedded.stop_event,), name="kui-controller", daemon=True)
+                embedded.controller_thread.start()
                 progress(f"controller {controller.identity} running (Lease in {settings.CONTROLLER_LEASE_NAMESPACE})")
         except Exception as exc:
             log.exception("embedded start failed")
             progress(f"FAILED: {exc.__class__.__name__}: {exc}")
 
-    thread = threading.Thread(target=run, name="kui-embedded", daemon=True)
-    thread.start()
-    return thread
+    threading.Thread(target=run, name="kui-embedded", daemon=True).start()
+    return embedded

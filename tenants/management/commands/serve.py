@@ -27,12 +27,15 @@ class Command(BaseCommand):
     def handle(self, *args, host="127.0.0.1", port=8000, no_embedded=False, **options):
         from kamaji_ui.asgi import application
 
-        if not no_embedded:
-            start_embedded(out=lambda line: self.stdout.write(line))
+        embedded = None if no_embedded else start_embedded(out=lambda line: self.stdout.write(line))
         self.stdout.write(f"kamaji-ui on http://{host}:{port}/")
-        Server(
-            application=ASGIStaticFilesHandler(application),
-            endpoints=build_endpoint_description_strings(host=host, port=port),
-            signal_handlers=True,
-            verbosity=1,
-        ).run()
+        try:
+            Server(
+                application=ASGIStaticFilesHandler(application),
+                endpoints=build_endpoint_description_strings(host=host, port=port),
+                signal_handlers=True,
+                verbosity=1,
+            ).run()
+        finally:
+            if embedded is not None:
+                embedded.stop()  # a standby controller elsewhere takes over at once

@@ -13,6 +13,7 @@ import requests
 from kubernetes import client, config
 
 from localcluster import versions
+from tenants.services.leader import LEASE_NAME
 from tests.tenants.integration.controller_process import ManagePy
 
 pytestmark = [pytest.mark.cluster]
@@ -49,7 +50,8 @@ def answers(url: str) -> bool:
         return False
 
 
-def test_serve_runs_the_controller_and_a_cluster_made_over_http_works(tmp_path, namespace, local_etcd_server):
+def test_serve_runs_the_controller_and_a_cluster_made_over_http_works(tmp_path, namespace, local_etcd_server,
+                                                                      tenant_kube):
     manage = ManagePy(tmp_path, lease_namespace=namespace)
     manage.env.pop("KUBECONFIG", None)
     manage.env["KAMAJI_UI_CONTROLLER_IN_PROCESS"] = "true"
@@ -89,4 +91,6 @@ def test_serve_runs_the_controller_and_a_cluster_made_over_http_works(tmp_path, 
         wait_for("the cluster to go", lambda: api.get(f"{base}/api/clusters/{pk}/").status_code == 404, timeout=180)
     finally:
         server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+        assert server.wait(timeout=30) == 0
+    lease = tenant_kube.get("Lease", LEASE_NAME, namespace)
+    assert not lease["spec"].get("holderIdentity")  # handed back on a clean stop
