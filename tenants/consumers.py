@@ -106,9 +106,10 @@ class ClusterStatusConsumer(AsyncWebsocketConsumer):
 
     async def _open_logs(self, target: str) -> None:
         self._close_logs()
-        choices = await database_sync_to_async(self._log_choices)()
-        if target not in {value for value, _ in choices}:
-            await self._send_log_panel(lines=[], error="No such container in this cluster.", choices=choices)
+        # Only a container of this cluster's pods (the request names it; the server decides).
+        targets = await database_sync_to_async(self._log_targets)()
+        if target not in targets:
+            await self._send_log_panel(lines=[], error="No such container in this cluster.")
             return
         pod, container = target.split("/", 1)
         self.log_selected = target
@@ -117,7 +118,6 @@ class ClusterStatusConsumer(AsyncWebsocketConsumer):
         def on_update(lines: list[str], error: str) -> None:  # from the follower's thread
             loop.call_soon_threadsafe(self._schedule_log_flush, lines, error)
 
-        self.log_choices = choices
         self.log_subscription = await asyncio.to_thread(lambda: logs.follow(
             api_client=management_api_client(), namespace=self.namespace, pod=pod, container=container,
             on_update=on_update, max_lines=settings.LIVE_LOG_LINES,
@@ -125,10 +125,10 @@ class ClusterStatusConsumer(AsyncWebsocketConsumer):
         # The panel in its open state (with the lines element the updates then replace).
         await self._send_log_panel(lines=[], error="")
 
-    def _log_choices(self) -> list[tuple[str, str]]:
+    def _log_targets(self) -> set[str]:
         tenant = visible_tenants(self.scope["user"]).get(pk=self.tenant_pk)
         objects, _ = snapshot.objects_for(tenant)
-        return fragments.log_choices(self.tenant_pk, objects)
+        return fragments.log_targets(self.tenant_pk, objects)
 
     def _schedule_log_flush(self, lines: list[str], error: str) -> None:
         first = self.log_pending is None
@@ -146,13 +146,9 @@ class ClusterStatusConsumer(AsyncWebsocketConsumer):
         else:
             await self.send(text_data=fragments.render_log_lines(lines=lines))
 
-    async def _send_log_panel(self, *, lines: list[str], error: str, choices=None) -> None:
-        choices = choices if choices is not None else getattr(self, "log_choices", None)
-        if choices is None:
-            choices = await database_sync_to_async(self._log_choices)()
+    async def _send_log_panel(self, *, lines: list[str], error: str) -> None:
         selected = self.log_selected if self.log_subscription is not None else None
-        await self.send(text_data=fragments.render_log_panel(
-            tenant_pk=self.tenant_pk, choices=choices, selected=selected, lines=lines, error=error))
+        await self.send(text_data=fragments.render_log_panel(selected=selected, lines=lines, error=error))
 
     def _close_logs(self) -> None:
         if self.log_subscription is not None:

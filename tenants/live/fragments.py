@@ -109,26 +109,24 @@ def render_section(section: str, *, tenant_pk: int, objects: TenantObjects,
     return html or None
 
 
-def render_log_panel(*, tenant_pk: int, choices: list[tuple[str, str]], selected: str | None,
-                     lines: list[str], error: str = "") -> str:
+def render_log_panel(*, selected: str | None, lines: list[str], error: str = "") -> str:
+    """The log panel: closed, or following `selected` ("pod/container") with its latest lines."""
+    pod, _, container = (selected or "").partition("/")
     return as_oob(render_to_string("tenants/partials/log_panel.html", {
-        "tenant_pk": tenant_pk, "choices": choices, "selected": selected, "lines": lines,
-        "open": selected is not None, "error": error, "live": True,
+        "open": selected is not None, "pod": pod, "container": container, "lines": lines, "error": error,
+        "live": True,
     }))
 
 
 def render_log_lines(*, lines: list[str]) -> str:
-    """Just the lines (so following a log does not reset the container picker)."""
+    """Just the lines (the rest of the open panel stays as it is)."""
     return as_oob(render_to_string("tenants/partials/log_lines.html", {"lines": lines}))
 
 
-def log_choices(tenant_pk: int, objects: TenantObjects) -> list[tuple[str, str]]:
-    """(value, label) of every container of the tenant's pods: "pod/container"."""
-    return [
-        (f"{row.name}/{c}", f"{c} — {row.name}")
-        for row in rows.pod_rows(objects.for_tenant("pods", tenant_pk), _now())
-        for c in row.containers
-    ]
+def log_targets(tenant_pk: int, objects: TenantObjects) -> set[str]:
+    """Every container of the tenant's pods, as "pod/container": what the log panel may follow."""
+    return {f"{row.name}/{c}" for row in rows.pod_rows(objects.for_tenant("pods", tenant_pk), _now())
+            for c in row.containers}
 
 
 def render_stamp(*, tenant_pk: int, event_at: float | None) -> str:

@@ -61,8 +61,7 @@ def render_snapshot(tenant_pk: int) -> str:
     objects, source = objects_for(tenant)
     parts = [fragments.render_section(s, tenant_pk=tenant_pk, objects=objects, tenant=tenant)
              for s in fragments.SECTION_TEMPLATES]
-    parts.append(fragments.render_log_panel(tenant_pk=tenant_pk, choices=fragments.log_choices(tenant_pk, objects),
-                                            selected=None, lines=[]))
+    parts.append(fragments.render_log_panel(selected=None, lines=[]))
     stale_since = running_watchers().failing_since() if source == "watch" else None
     parts.append(fragments.render_live_status(connected=True, source=source, stale_since=stale_since))
     parts.append(fragments.render_stamp(tenant_pk=tenant_pk, event_at=None))

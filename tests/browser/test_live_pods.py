@@ -138,12 +138,12 @@ def test_log_panel_follows_a_container_only_while_open(cluster_page, management_
     page = cluster_page
     before = open_log_follows(management_cluster.kubeconfig)
     pod = page.eval_on_selector("#pods-table tr[data-ready=true]", "row => row.dataset.pod")
-    page.select_option("#log-open select[name=container]", f"{pod}/{workload.CONTAINER}")
-    page.click("#log-open button[type=submit]")
+    page.click(f"#pods-table tr[data-pod='{pod}'] form.log-open[data-container='{workload.CONTAINER}'] button")
 
     page.wait_for_function("document.querySelector('#log-lines') && "
                            "Number(document.querySelector('#log-lines').dataset.lines) > 0")
     assert '"msg"' in page.inner_text("#log-lines")  # etcd's JSON log lines, as the container wrote them
+    assert f"Following {workload.CONTAINER} of {pod}" in page.inner_text("#log-panel")
     assert open_log_follows(management_cluster.kubeconfig) == before + 1
 
     page.click("#log-close button[type=submit]")

@@ -30,7 +30,8 @@ def test_pods_section_renders_rows_from_the_store():
     html = fragments.render_section("pods", tenant_pk=3, objects=store)
     assert html.lstrip().startswith('<section hx-swap-oob="true" class="card" id="pods"')
     assert 'data-pod="cp-1" data-phase="Pending" data-ready="false"' in html and "ContainerCreating" in html
-    assert fragments.log_choices(3, store) == [("cp-1/kube-apiserver", "kube-apiserver — cp-1")]
+    assert fragments.log_targets(3, store) == {"cp-1/kube-apiserver"}
+    assert '<input type="hidden" name="container" value="cp-1/kube-apiserver">' in html  # its log button
 
 
 @pytest.mark.django_db
