@@ -39,7 +39,8 @@ def secret_data_for(conn: TenantConnection, driver: str) -> dict[str, str]:
     }
     if driver != "etcd":
         data["kine-endpoint"] = kine_endpoint(conn, driver)
-    return {k: v for k, v in data.items() if v}
+    # The prefix may be empty (SQL: the database is the tenant's alone); the rest is left out when empty.
+    return {k: v for k, v in data.items() if v or k == "prefix"}
 
 
 def connection_from(data: dict[str, str]) -> TenantConnection | None:

@@ -96,8 +96,9 @@ def apiserver_args(tenant: TenantControlPlane, datastore: DatastoreWiring) -> li
         "--profiling=false",
         # The tenant's datastore identity may not compact (it owns one key prefix only).
         "--etcd-compaction-interval=0",
-        f"--etcd-prefix={datastore.prefix}",
     ]
+    if datastore.prefix:  # empty: the apiserver's default (/registry), in a datastore that is the tenant's alone
+        args.append(f"--etcd-prefix={datastore.prefix}")
     if datastore.uses_kine:
         args.append(f"--etcd-servers=http://{KINE_LISTEN}")
     else:
