@@ -83,16 +83,21 @@ def test_a_real_tenant_comes_up_and_replaces_a_deleted_apiserver_pod_live(tmp_pa
     try:
         context.set_default_timeout(30_000)
         context.add_cookies([{"name": "sessionid", "value": session, "url": base}])
-        page = context.new_page()
-        page.add_init_script(RECORD_ROWS)
+        # The cluster list, open in its own tab: its phase badge follows too.
+        listing = context.new_page()
         deadline = time.monotonic() + 30
         while True:
             try:
-                page.goto(f"{base}/clusters/{pk}/")
+                listing.goto(f"{base}/clusters/")
                 break
             except Exception:
                 assert time.monotonic() < deadline, "the server did not answer"
                 time.sleep(0.5)
+        listing.evaluate("window.__sameDocument = true")
+        listed_first = listing.inner_text(f"#phase-badge-{pk}")
+        page = context.new_page()
+        page.add_init_script(RECORD_ROWS)
+        page.goto(f"{base}/clusters/{pk}/")
         page.evaluate("window.__sameDocument = true")
 
         # The cluster comes up while the page watches: badge and pods follow, no reload.
@@ -121,6 +126,8 @@ def test_a_real_tenant_comes_up_and_replaces_a_deleted_apiserver_pod_live(tmp_pa
         assert states[replacement].index("Pending") < states[replacement].index("Running+Ready")
         assert "Running" in states[replacement], "the new pod was never seen Running before Ready"
         assert phases[-1] == "Ready" and len(phases) > 1  # seen changing, not only loaded Ready
+        assert listed_first != "Ready" and listing.inner_text(f"#phase-badge-{pk}") == "Ready"
+        assert listing.evaluate("window.__sameDocument") is True
         assert page.evaluate("window.__sameDocument") is True
 
         # The new apiserver's log, followed from its row's button.
