@@ -27,6 +27,7 @@ from tenants.services.crashpoints import crashpoint
 from tenants.services.events import record_event
 from tenants.services.kube import Kube, management
 from tenants.services.kubeconfig import plan_component_kubeconfigs
+from tenants.services.lifecycle import mark_upgrade
 from tenants.services.manifests import deployment, labels, namespace, pdb, secrets, service
 from tenants.services.tenant_access import probe, tenant_kube
 
@@ -232,8 +233,6 @@ class TenantReconcile:
         return dep
 
     def start_upgrades(self) -> None:
-        from tenants.services.lifecycle import mark_upgrade
-
         for upgrade in self.tenant.upgrades.filter(state=Upgrade.State.PENDING,
                                                    to_version=self.tenant.kubernetes_version):
             mark_upgrade(upgrade, Upgrade.State.RUNNING, f"Rolling out {upgrade.to_version}")
@@ -284,8 +283,6 @@ class TenantReconcile:
         return True
 
     def finish_upgrades(self) -> None:
-        from tenants.services.lifecycle import mark_upgrade
-
         t = self.tenant
         for upgrade in t.upgrades.filter(state__in=[Upgrade.State.PENDING, Upgrade.State.RUNNING],
                                          to_version=t.observed_version):
