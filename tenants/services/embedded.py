@@ -12,6 +12,7 @@ import time
 from django.conf import settings
 
 log = logging.getLogger(__name__)
+SQL_SERVERS = ("postgresql", "mysql")
 
 
 class Progress:
@@ -52,6 +53,18 @@ class Embedded:
             self.controller_thread.join(timeout=timeout)
 
 
+def start_local_sql_servers(progress: Progress) -> None:
+    """The other registered local datastores, after the controller is up (a cluster needs only etcd)."""
+    from localcluster import datastore_servers
+
+    for name in SQL_SERVERS:
+        try:
+            datastore_servers.start(name)
+            progress(f"datastore server {name} up")
+        except Exception as exc:  # not fatal: tenants on it wait, with the reason in their condition
+            progress(f"datastore server {name} did not start: {exc}")
+
+
 def start_embedded(*, out=print) -> Embedded:
     """Start, in a background thread: local infrastructure (if used), then the controller (if in-process)."""
     progress = Progress(out)
@@ -69,6 +82,8 @@ def start_embedded(*, out=print) -> Embedded:
                     target=controller.run, args=(embedded.stop_event,), name="kui-controller", daemon=True)
                 embedded.controller_thread.start()
                 progress(f"controller {controller.identity} running (Lease in {settings.CONTROLLER_LEASE_NAMESPACE})")
+            if settings.USE_LOCALCLUSTER:
+                start_local_sql_servers(progress)
         except Exception as exc:
             log.exception("embedded start failed")
             progress(f"FAILED: {exc.__class__.__name__}: {exc}")

@@ -12,7 +12,8 @@ import pytest
 import requests
 from kubernetes import client, config
 
-from localcluster import versions
+from localcluster import datastore_servers, versions
+from tenants.services.embedded import SQL_SERVERS
 from tenants.services.leader import LEASE_NAME
 from tests.tenants.integration.controller_process import ManagePy
 
@@ -55,6 +56,7 @@ def test_serve_runs_the_controller_and_a_cluster_made_over_http_works(tmp_path, 
     manage = ManagePy(tmp_path, lease_namespace=namespace)
     manage.env.pop("KUBECONFIG", None)
     manage.env["KAMAJI_UI_CONTROLLER_IN_PROCESS"] = "true"
+    already_up = {name for name in SQL_SERVERS if datastore_servers.pid_of(name)}
     manage.migrate()
     slug, token = manage.shell(SETUP_USER).split()[-2:]
     port = free_port()
@@ -92,5 +94,7 @@ def test_serve_runs_the_controller_and_a_cluster_made_over_http_works(tmp_path, 
     finally:
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=30) == 0
+        for name in set(SQL_SERVERS) - already_up:  # serve starts them for newcomers; not ours to keep
+            datastore_servers.stop(name)
     lease = tenant_kube.get("Lease", LEASE_NAME, namespace)
     assert not lease["spec"].get("holderIdentity")  # handed back on a clean stop
