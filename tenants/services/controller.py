@@ -129,7 +129,8 @@ class Controller:
             self.failures[pk] = self.failures.get(pk, 0) + 1
             delay = backoff_seconds(self.failures[pk])
             log.exception("reconcile of tenant %s failed (attempt %s); retry in %.1fs", pk, self.failures[pk], delay)
-            return Outcome(delay, None)
+            phase = TenantControlPlane.objects.filter(pk=pk).values_list("phase", flat=True).first()
+            return Outcome(delay, phase)
         finally:
             _fresh_connection()
         self.failures.pop(pk, None)
