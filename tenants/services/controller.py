@@ -49,6 +49,13 @@ def _fresh_connection() -> None:
         close_old_connections()
 
 
+def _phase_of(pk: int) -> str | None:
+    try:
+        return TenantControlPlane.objects.filter(pk=pk).values_list("phase", flat=True).first()
+    except Exception:  # the database may be what failed; the phase is only for reporting
+        return None
+
+
 class Schedule:
     """pk -> when it is due; scheduling an earlier time wins, a later one is ignored."""
 
@@ -129,8 +136,7 @@ class Controller:
             self.failures[pk] = self.failures.get(pk, 0) + 1
             delay = backoff_seconds(self.failures[pk])
             log.exception("reconcile of tenant %s failed (attempt %s); retry in %.1fs", pk, self.failures[pk], delay)
-            phase = TenantControlPlane.objects.filter(pk=pk).values_list("phase", flat=True).first()
-            return Outcome(delay, phase)
+            return Outcome(delay, _phase_of(pk))
         finally:
             _fresh_connection()
         self.failures.pop(pk, None)
