@@ -256,6 +256,9 @@ class Controller:
             try:
                 if self.leading.is_set():
                     outcome = self.run_once(pk)
+            except Exception:  # a worker thread must outlive anything one tenant does
+                log.exception("worker: tenant %s", pk)
+                outcome = Outcome(MAX_BACKOFF)
             finally:
                 self.schedule.done(pk, outcome.requeue_after)
 
