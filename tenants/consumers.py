@@ -66,14 +66,17 @@ class ClusterStatusConsumer(AsyncWebsocketConsumer):
         except PermissionDenied:
             await self._refuse(CLOSE_FORBIDDEN)
             return
-        self.tenant_pk, self.namespace = tenant.pk, tenant.namespace
+        self.tenant, self.tenant_pk, self.namespace = tenant, tenant.pk, tenant.namespace
         await _ensure_local_watchers(self.channel_layer)
         # Join before the snapshot so no update falls between them (updates queue until connect returns).
         self.group = tenant.ws_group
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.channel_layer.group_add(LIVE_GROUP, self.channel_name)
         await self.accept()
-        await self.send(text_data=await database_sync_to_async(snapshot.render_snapshot)(self.tenant_pk))
+        # List calls (when this process has no watchers) stay off the database thread every consumer shares.
+        objects, source = await asyncio.to_thread(snapshot.objects_for, tenant)
+        await self.send(text_data=await database_sync_to_async(snapshot.render_snapshot)(
+            tenant, objects=objects, source=source))
 
     async def _refuse(self, code: int) -> None:
         # Accept first: a close code can only be sent on an open socket (a refused handshake is a bare 403).
@@ -107,7 +110,7 @@ class ClusterStatusConsumer(AsyncWebsocketConsumer):
     async def _open_logs(self, target: str) -> None:
         self._close_logs()
         # Only a container of this cluster's pods (the request names it; the server decides).
-        targets = await database_sync_to_async(self._log_targets)()
+        targets = await asyncio.to_thread(self._log_targets)
         if target not in targets:
             await self._send_log_panel(lines=[], error="No such container in this cluster.")
             return
@@ -126,8 +129,7 @@ class ClusterStatusConsumer(AsyncWebsocketConsumer):
         await self._send_log_panel(lines=[], error="")
 
     def _log_targets(self) -> set[str]:
-        tenant = visible_tenants(self.scope["user"]).get(pk=self.tenant_pk)
-        objects, _ = snapshot.objects_for(tenant)
+        objects, _ = snapshot.objects_for(self.tenant)
         return fragments.log_targets(self.tenant_pk, objects)
 
     def _schedule_log_flush(self, lines: list[str], error: str) -> None:

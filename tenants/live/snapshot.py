@@ -55,16 +55,21 @@ def objects_for(tenant: TenantControlPlane) -> tuple[fragments.TenantObjects, st
         return Unavailable(), "unavailable"
 
 
-def render_snapshot(tenant_pk: int) -> str:
-    """Every live section of the detail page, as one message of out-of-band fragments."""
-    tenant = TenantControlPlane.objects.select_related("organization").get(pk=tenant_pk)
-    objects, source = objects_for(tenant)
-    parts = [fragments.render_section(s, tenant_pk=tenant_pk, objects=objects, tenant=tenant)
+def render_snapshot(tenant: TenantControlPlane, *, objects: fragments.TenantObjects | None = None,
+                    source: str = "") -> str:
+    """Every live section of the detail page, as one message of out-of-band fragments.
+
+    `objects`/`source` come from `objects_for(tenant)` (which may call the API: consumers run it
+    outside the database thread); without them it is called here.
+    """
+    if objects is None:
+        objects, source = objects_for(tenant)
+    parts = [fragments.render_section(s, tenant_pk=tenant.pk, objects=objects, tenant=tenant)
              for s in fragments.SECTION_TEMPLATES]
     parts.append(fragments.render_log_panel(selected=None, lines=[]))
     stale_since = running_watchers().failing_since() if source == "watch" else None
     parts.append(fragments.render_live_status(connected=True, source=source, stale_since=stale_since))
-    parts.append(fragments.render_stamp(tenant_pk=tenant_pk, event_at=None))
+    parts.append(fragments.render_stamp(tenant_pk=tenant.pk, event_at=None))
     return "".join(p for p in parts if p)
 
 
