@@ -27,8 +27,8 @@ from tenants.models import TenantControlPlane, Upgrade
 from tenants.services import lifecycle
 
 
-class ScopedAPIView:
-    """Authentication shared by every view here (token or session)."""
+class SignedInOnly:
+    """Every view here: a token or a session, and signed in (anonymous: 401)."""
 
     authentication_classes = API_AUTHENTICATION_CLASSES
     permission_classes = [permissions.IsAuthenticated]
@@ -44,7 +44,7 @@ class ScopedAPIView:
                           responses={202: ClusterSerializer}),
 )
 class ClusterViewSet(
-    ScopedAPIView,
+    SignedInOnly,
     mixins.ListModelMixin,
     mixins.CreateModelMixin,
     mixins.RetrieveModelMixin,
@@ -126,7 +126,7 @@ class ClusterViewSet(
 
 
 @extend_schema_view(list=extend_schema(summary="Upgrades of every cluster you may see"))
-class UpgradeViewSet(ScopedAPIView, mixins.ListModelMixin, viewsets.GenericViewSet):
+class UpgradeViewSet(SignedInOnly, mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = UpgradeSerializer
     queryset = Upgrade.objects.none()  # for the schema; requests use get_queryset
     filterset_class = UpgradeFilterSet
@@ -136,7 +136,7 @@ class UpgradeViewSet(ScopedAPIView, mixins.ListModelMixin, viewsets.GenericViewS
 
 
 @extend_schema(summary="Your organisations and your role in each")
-class OrganizationListView(ScopedAPIView, generics.ListAPIView):
+class OrganizationListView(SignedInOnly, generics.ListAPIView):
     serializer_class = OrganizationSerializer
     filter_backends = []
 
