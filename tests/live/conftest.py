@@ -72,7 +72,7 @@ def redis_server():
 def layer_settings(kind: str, redis_url: str | None = None) -> dict:
     if kind == "redis":
         return {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [redis_url]}}}
-    return {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    return {"default": {"BACKEND": "kamaji_ui.channel_layers.InMemoryChannelLayer"}}
 
 
 @pytest.fixture(params=["memory", "redis"])
