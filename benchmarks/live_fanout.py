@@ -7,9 +7,11 @@ Serves the app (embedded default: daphne, in-memory layer, watchers in the serve
 SQLite file, runs a stand-in tenant workload on the local management cluster, opens N
 WebSocket clients with a signed-in session, scales the Deployment by one, and prints for each N
 the delay from the watch event (the server stamps each update with the time its watch received
-the change) to each client's receipt: p50, p99, max; and the WATCH requests the management
-API server holds (its `apiserver_longrunning_requests{verb="WATCH"}` gauge), which must not
-grow with N. Loopback and the local cluster only; every wait is bounded.
+the change) to each client's receipt: p50, p99, max; and the watches: the WATCH requests the
+management API server holds (its `apiserver_longrunning_requests{verb="WATCH"}` gauge, on the
+four watched kinds and in all: other users of the shared cluster move these) and the TCP
+connections the app server itself holds to the API server (`ss`, by its pid) -- neither grows
+with N. Loopback and the local cluster only; every wait is bounded.
 """
 
 import argparse
@@ -18,6 +20,7 @@ import random
 import re
 import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -63,6 +66,13 @@ def watch_counts(api: client.ApiClient) -> tuple[int, int]:
         if (fields.get("group", ""), fields.get("resource")) in OUR_KINDS and fields.get("scope") == "cluster":
             ours += int(float(value))
     return ours, total
+
+
+def connections_to_apiserver(pid: int, host: str) -> int:
+    """TCP connections the server process holds to the management API server (its watch streams)."""
+    out = subprocess.run(["ss", "-Htnp", "state", "established", "dst", host], capture_output=True, text=True,
+                         timeout=10).stdout
+    return sum(1 for line in out.splitlines() if f"pid={pid}," in line)
 
 
 class Clients:
@@ -118,6 +128,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def run_one(n: int, *, app, seeded, api, replicas: int, compress: int) -> dict:
+    apiserver = api.configuration.host.split("//", 1)[1]
     ws_url = f"{app.url.replace('http://', 'ws://')}/ws/clusters/{seeded['tenant_pk']}/"
     # No connector limit: aiohttp would otherwise hold back every socket past the 100th.
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
@@ -134,12 +145,14 @@ async def run_one(n: int, *, app, seeded, api, replicas: int, compress: int) -> 
         )
         await clients.wait_all()
         watches_after = await asyncio.to_thread(watch_counts, api)
+        server_streams = connections_to_apiserver(app.process.pid, apiserver)
         await clients.close()
     delays_ms = [d * 1000 for d in clients.delays]
     return {
         "n": n, "received": len(delays_ms), "connect_s": connect_seconds,
         "p50": percentile(delays_ms, 50), "p99": percentile(delays_ms, 99), "max": max(delays_ms),
         "watches": watches_after[0], "watches_before": watches_before[0], "all_watches": watches_after[1],
+        "server_streams": server_streams,
     }
 
 
@@ -167,14 +180,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"WATCH requests before the server started: {baseline[0]} on pods/deployments/services/events, "
               f"{baseline[1]} in all", flush=True)
         print(f"{'N':>5} {'got':>5} {'connect s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
-              f"{'our watches':>11} {'all WATCH':>9}", flush=True)
+              f"{'kinds WATCH':>11} {'all WATCH':>9} {'server conns':>12}", flush=True)
         replicas = 1
         for n in args.counts:
             replicas = 2 if replicas == 1 else 1  # alternate: every run is a real change
             r = asyncio.run(run_one(n, app=app, seeded=seeded, api=api, replicas=replicas,
                                     compress=0 if args.no_compression else 15))
             print(f"{r['n']:>5} {r['received']:>5} {r['connect_s']:>9.1f} {r['p50']:>8.1f} {r['p99']:>8.1f} "
-                  f"{r['max']:>8.1f} {r['watches']:>11} {r['all_watches']:>9}", flush=True)
+                  f"{r['max']:>8.1f} {r['watches']:>11} {r['all_watches']:>9} {r['server_streams']:>12}", flush=True)
     finally:
         if app:
             app.stop()
