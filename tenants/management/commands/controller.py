@@ -8,7 +8,6 @@ import logging
 import signal
 import threading
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from tenants.live.watch import run_watchers_while_leading
@@ -30,16 +29,12 @@ class Command(BaseCommand):
             outcome = Controller(workers=1).run_until_settled(once, timeout=timeout)
             self.stdout.write(f"tenant {once}: {outcome.phase or 'deleted'}")
             return
-        if settings.REDIS_URL:
-            # With Redis the web replicas do not watch: this process feeds their live pages.
-            from tenants.live.watch import start_watchers
-
-            start_watchers()
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
         controller = Controller(workers=workers)
-        # Live status: the leader also runs the one-watch-per-kind fan-out for every server replica.
+        # Live status (with Redis the web replicas do not watch): the leader runs the one-watch-per-kind
+        # fan-out for every server replica; followers hold no watches.
         threading.Thread(target=run_watchers_while_leading, kwargs={"leading": controller.leading, "stop": stop},
                          name="live-watchers", daemon=True).start()
         controller.run(stop)
