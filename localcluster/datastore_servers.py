@@ -29,7 +29,7 @@ from pathlib import Path
 
 import requests
 
-from datastores import pki
+from kamaji_ui.x509 import CertKey, create_ca, issue_certificate
 from localcluster import network, paths, versions
 from localcluster.daemons import Daemon
 
@@ -140,7 +140,7 @@ ETCD_URL = f"https://{HOST}:{ETCD_CLIENT_PORT}"
 ETCD_LOCAL_URL = f"https://{LOOPBACK}:{ETCD_CLIENT_PORT}"
 
 
-def etcd_pki() -> dict[str, pki.KeyPair]:
+def etcd_pki() -> dict[str, CertKey]:
     """The etcd server's own CA and certificates, made once: ca, server, peer and admin (no CN, see below)."""
     ETCD_PKI.mkdir(parents=True, exist_ok=True)
     with open(ETCD_PKI / ".lock", "w") as lock:
@@ -148,15 +148,15 @@ def etcd_pki() -> dict[str, pki.KeyPair]:
         return _etcd_pki_locked()
 
 
-def _etcd_pki_locked() -> dict[str, pki.KeyPair]:
+def _etcd_pki_locked() -> dict[str, CertKey]:
     pairs = {}
     ca_files = (ETCD_PKI / "ca.crt", ETCD_PKI / "ca.key")
     new_ca = not all(f.exists() for f in ca_files)
     if new_ca:
-        ca = pki.create_ca(common_name="kamaji-ui datastore etcd CA", validity=PKI_VALIDITY)
+        ca = create_ca(common_name="kamaji-ui datastore etcd CA", validity=PKI_VALIDITY)
         _write_private(ca_files[0], ca.cert_pem)
         _write_private(ca_files[1], ca.key_pem)
-    pairs["ca"] = pki.KeyPair(ca_files[0].read_text(), ca_files[1].read_text())
+    pairs["ca"] = CertKey(ca_files[0].read_text(), ca_files[1].read_text())
     hosts = (HOST, LOOPBACK, "localhost")
     wanted = {
         # The gRPC gateway dials the server with the server's own certificate, so it needs clientAuth too.
@@ -164,15 +164,15 @@ def _etcd_pki_locked() -> dict[str, pki.KeyPair]:
         "peer": dict(common_name="kamaji-ui-etcd-peer", server=True, client=True, hosts=hosts),
         # etcd refuses JSON-gateway requests from a certificate with a CN once auth is on (the gateway cannot
         # pass the CN on): the admin identity for the gateway has none and logs in as root with a password.
-        "admin": dict(common_name="", organization="kamaji-ui", client=True),
+        "admin": dict(common_name="", organizations=["kamaji-ui"], client=True),
     }
     for name, options in wanted.items():
         crt, key = ETCD_PKI / f"{name}.crt", ETCD_PKI / f"{name}.key"
         if new_ca or not (crt.exists() and key.exists()):
-            pair = pki.issue_certificate(ca=pairs["ca"], validity=PKI_VALIDITY, **options)
+            pair = issue_certificate(ca=pairs["ca"], validity=PKI_VALIDITY, **options)
             _write_private(crt, pair.cert_pem)
             _write_private(key, pair.key_pem)
-        pairs[name] = pki.KeyPair(crt.read_text(), key.read_text())
+        pairs[name] = CertKey(crt.read_text(), key.read_text())
     return pairs
 
 

@@ -10,13 +10,13 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.x509.oid import NameOID
 
-from datastores import pki
+from kamaji_ui.x509 import CertKey, issue_certificate
 
 
-def issue_etcd_client_identity(*, ca_cert_pem: str, ca_key_pem: str, user: str, validity: timedelta) -> pki.KeyPair:
+def issue_etcd_client_identity(*, ca_cert_pem: str, ca_key_pem: str, user: str, validity: timedelta) -> CertKey:
     """A client certificate (ECDSA P-256) for etcd user `user`, valid for `validity` (capped at the CA's end)."""
-    return pki.issue_certificate(
-        ca=pki.KeyPair(ca_cert_pem, ca_key_pem), common_name=user, organization="kamaji-ui tenants",
+    return issue_certificate(
+        ca=CertKey(ca_cert_pem, ca_key_pem), common_name=user, organizations=["kamaji-ui tenants"],
         client=True, validity=validity,
     )
 

@@ -3,7 +3,8 @@
 Keys are ECDSA P-256 (fast to generate, accepted by every Kubernetes component, including the
 service-account signer as ES256). `plan_pki` takes what is stored and returns what should be
 stored: it keeps every valid item and re-issues only what is missing, expiring, signed by a
-different CA, or (for the serving certificate) missing a SAN.
+different CA, or (for the serving certificate) missing a SAN. Certificates are built by
+kamaji_ui.x509; this module adds kubeadm's file names and key usages, the plan and the reading back.
 """
 
 import hashlib
@@ -14,12 +15,10 @@ from datetime import datetime, timedelta
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.hazmat.primitives import serialization
 
-# Backdate notBefore a little so that a clock slightly behind ours still accepts a fresh cert.
-CLOCK_SKEW = timedelta(minutes=5)
+from kamaji_ui import x509 as primitives
+from kamaji_ui.x509 import CertKey, generate_key, key_to_pem, key_usage, load_cert, load_key, public_key_to_pem
 
 # Names in the pki Secret, as kubeadm lays them out under /etc/kubernetes/pki.
 CA_CERT, CA_KEY = "ca.crt", "ca.key"
@@ -30,13 +29,9 @@ FRONT_PROXY_CLIENT_CERT, FRONT_PROXY_CLIENT_KEY = "front-proxy-client.crt", "fro
 SA_KEY, SA_PUB = "sa.key", "sa.pub"
 FRONT_PROXY_CLIENT_CN = "front-proxy-client"
 
-
-@dataclass(frozen=True)
-class CertKey:
-    """A certificate and its private key, PEM text."""
-
-    cert_pem: str
-    key_pem: str
+# Key usages as kubeadm sets them (keyEncipherment included, as for its RSA keys).
+KUBEADM_CA_USAGE = key_usage("digital_signature", "key_encipherment", "key_cert_sign")
+KUBEADM_LEAF_USAGE = key_usage("digital_signature", "key_encipherment")
 
 
 @dataclass(frozen=True)
@@ -47,111 +42,23 @@ class Validity:
     renew_before: timedelta
 
 
-def generate_key() -> ec.EllipticCurvePrivateKey:
-    return ec.generate_private_key(ec.SECP256R1())
-
-
-def key_to_pem(key) -> str:
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-
-
-def load_cert(pem: str) -> x509.Certificate:
-    return x509.load_pem_x509_certificate(pem.encode())
-
-
-def load_key(pem: str):
-    return serialization.load_pem_private_key(pem.encode(), password=None)
-
-
-def _name(common_name: str, organizations: Iterable[str] = ()) -> x509.Name:
-    attrs = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, o) for o in organizations]
-    return x509.Name([*attrs, x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-
-
 def issue_ca(*, common_name: str, now: datetime, validity: timedelta) -> CertKey:
-    """A self-signed CA (as kubeadm makes: CN only, key usage for signing)."""
-    key = generate_key()
-    name = _name(common_name)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - CLOCK_SKEW)
-        .not_valid_after(now + validity)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True, key_encipherment=True, key_cert_sign=True, content_commitment=False,
-                data_encipherment=False, key_agreement=False, crl_sign=False, encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    return CertKey(cert.public_bytes(serialization.Encoding.PEM).decode(), key_to_pem(key))
+    """A self-signed CA as kubeadm makes: CN only, no path length limit, key usage for signing."""
+    return primitives.create_ca(common_name=common_name, now=now, validity=validity, path_length=None,
+                                usage=KUBEADM_CA_USAGE)
 
 
-def issue_certificate(
-    *,
-    ca: CertKey,
-    common_name: str,
-    organizations: Iterable[str] = (),
-    dns_names: Iterable[str] = (),
-    ip_addresses: Iterable[str] = (),
-    server: bool = False,
-    client: bool = False,
-    now: datetime,
-    validity: timedelta,
-) -> CertKey:
-    """A leaf certificate signed by `ca`, for serving (`server`), client auth (`client`) or both.
-
-    The validity never reaches past the CA's own expiry.
-    """
-    ca_cert, ca_key = load_cert(ca.cert_pem), load_key(ca.key_pem)
-    key = generate_key()
-    usages = [ExtendedKeyUsageOID.SERVER_AUTH] * server + [ExtendedKeyUsageOID.CLIENT_AUTH] * client
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(_name(common_name, organizations))
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - CLOCK_SKEW)
-        .not_valid_after(min(now + validity, ca_cert.not_valid_after_utc))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True, key_encipherment=True, key_cert_sign=False, content_commitment=False,
-                data_encipherment=False, key_agreement=False, crl_sign=False, encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key()), critical=False
-        )
-    )
-    sans = [x509.DNSName(d) for d in dns_names] + [x509.IPAddress(ipaddress.ip_address(i)) for i in ip_addresses]
-    if sans:
-        builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
-    cert = builder.sign(ca_key, hashes.SHA256())
-    return CertKey(cert.public_bytes(serialization.Encoding.PEM).decode(), key_to_pem(key))
+def issue_certificate(*, ca: CertKey, common_name: str, now: datetime, validity: timedelta, **spec) -> CertKey:
+    """A kubeadm-style leaf signed by `ca`; `spec` as kamaji_ui.x509.issue_certificate (organizations,
+    dns_names, ip_addresses, server, client). The validity never reaches past the CA's own expiry."""
+    return primitives.issue_certificate(ca=ca, common_name=common_name, now=now, validity=validity,
+                                        usage=KUBEADM_LEAF_USAGE, **spec)
 
 
 def generate_service_account_keys() -> tuple[str, str]:
     """(private PEM, public PEM) for signing and verifying service-account tokens."""
     key = generate_key()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
-    return key_to_pem(key), public
+    return key_to_pem(key), public_key_to_pem(key)
 
 
 # --- Reading certificates back -----------------------------------------------------------------

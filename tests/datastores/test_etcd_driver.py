@@ -5,11 +5,11 @@ from datetime import timedelta
 
 import pytest
 
-from datastores import pki
 from datastores.drivers import DriverError, driver_for
 from datastores.drivers.etcd import etcd_prefix_for, etcd_user_for
 from datastores.drivers.etcd_gateway import EtcdError, EtcdGateway, b64, prefix_range_end
 from datastores.services.health import check_health
+from kamaji_ui.x509 import CertKey, issue_certificate
 
 pytestmark = [pytest.mark.datastores, pytest.mark.django_db]
 
@@ -20,8 +20,8 @@ def login_as(datastore, conn) -> EtcdGateway:
     The TLS client certificate only opens the door (client-cert-auth): it has no CN, as etcd requires
     over its JSON gateway, and is freshly issued here so it is nobody's identity.
     """
-    door = pki.issue_certificate(ca=pki.KeyPair(datastore.ca_certificate, datastore.ca_key), common_name="",
-                                 organization="tests", client=True, validity=timedelta(hours=1))
+    door = issue_certificate(ca=CertKey(datastore.ca_certificate, datastore.ca_key), common_name="",
+                             organizations=["tests"], client=True, validity=timedelta(hours=1))
     return EtcdGateway(endpoints=conn.endpoints, ca_pem=conn.ca_pem, client_cert_pem=door.cert_pem,
                        client_key_pem=door.key_pem, username=conn.username, password=conn.password)
 

@@ -9,7 +9,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from datastores import pki
 from datastores.drivers.base import DriverError, tenant_password
 from datastores.drivers.endpoints import host_port
 from datastores.drivers.etcd import etcd_prefix_for, etcd_user_for, prefix_permission
@@ -17,13 +16,14 @@ from datastores.drivers.etcd_gateway import b64, prefix_range_end
 from datastores.drivers.etcd_identity import identity_reusable, issue_etcd_client_identity
 from datastores.drivers.mysql import mysql_database_for, mysql_user_for
 from datastores.drivers.postgresql import postgresql_name_for
+from kamaji_ui.x509 import CertKey, create_ca, issue_certificate
 
 TENANT = SimpleNamespace(uid=uuid.UUID("12345678-1234-5678-1234-567812345678"))
 
 
 @pytest.fixture(scope="module")
-def ca() -> pki.KeyPair:
-    return pki.create_ca(common_name="test CA", validity=timedelta(days=30))
+def ca() -> CertKey:
+    return create_ca(common_name="test CA", validity=timedelta(days=30))
 
 
 def load(pem: str) -> x509.Certificate:
@@ -44,28 +44,28 @@ def test_tenant_identity_is_an_ecdsa_client_certificate_with_the_user_as_cn(ca):
 
 
 def test_a_certificate_never_outlives_its_ca(ca):
-    pair = pki.issue_certificate(ca=ca, common_name="x", client=True, validity=timedelta(days=9999))
+    pair = issue_certificate(ca=ca, common_name="x", client=True, validity=timedelta(days=9999))
     assert load(pair.cert_pem).not_valid_after_utc == load(ca.cert_pem).not_valid_after_utc
 
 
 def test_server_certificate_carries_ip_and_dns_names(ca):
-    pair = pki.issue_certificate(ca=ca, common_name="etcd", server=True, client=True,
-                                 hosts=("10.212.0.1", "localhost"), validity=timedelta(days=1))
+    pair = issue_certificate(ca=ca, common_name="etcd", server=True, client=True,
+                             hosts=("10.212.0.1", "localhost"), validity=timedelta(days=1))
     sans = load(pair.cert_pem).extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert [str(ip) for ip in sans.get_values_for_type(x509.IPAddress)] == ["10.212.0.1"]
     assert sans.get_values_for_type(x509.DNSName) == ["localhost"]
 
 
 def test_a_certificate_may_have_no_common_name(ca):
-    pair = pki.issue_certificate(ca=ca, common_name="", organization="kamaji-ui", client=True,
-                                 validity=timedelta(days=1))
+    pair = issue_certificate(ca=ca, common_name="", organizations=["kamaji-ui"], client=True,
+                             validity=timedelta(days=1))
     assert load(pair.cert_pem).subject.get_attributes_for_oid(NameOID.COMMON_NAME) == []
 
 
 def test_an_identity_is_reused_only_while_valid_long_enough_for_the_same_user_and_ca(ca):
     pair = issue_etcd_client_identity(ca_cert_pem=ca.cert_pem, ca_key_pem=ca.key_pem, user="kui-x",
                                       validity=timedelta(days=10))
-    other_ca = pki.create_ca(common_name="other", validity=timedelta(days=30))
+    other_ca = create_ca(common_name="other", validity=timedelta(days=30))
     now = datetime.now(UTC)
     reusable = dict(user="kui-x", ca_cert_pem=ca.cert_pem, renew_before=timedelta(days=5))
     assert identity_reusable(pair.cert_pem, **reusable, now=now)

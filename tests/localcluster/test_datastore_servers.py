@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from datastores import pki
+from kamaji_ui.x509 import CertKey, create_ca, issue_certificate
 from localcluster import datastore_servers as servers
 from localcluster import network
 from localcluster.daemons import process_start_time
@@ -51,7 +51,7 @@ def test_datastores_listen_on_the_bridge_and_loopback_and_redis_on_loopback_only
     assert not accepts(bridge, servers.ETCD_PEER_PORT)  # peers talk on loopback only
 
 
-def session_with(*, cert: pki.KeyPair | None, ca_pem: str, directory: Path) -> requests.Session:
+def session_with(*, cert: CertKey | None, ca_pem: str, directory: Path) -> requests.Session:
     (directory / "ca.crt").write_text(ca_pem)
     session = requests.Session()
     session.trust_env = False
@@ -65,8 +65,8 @@ def session_with(*, cert: pki.KeyPair | None, ca_pem: str, directory: Path) -> r
 
 def test_etcd_requires_a_client_certificate_from_its_own_ca(running, tmp_path):
     ca = servers.etcd_pki()["ca"]
-    stranger_ca = pki.create_ca(common_name="stranger", validity=timedelta(days=1))
-    stranger = pki.issue_certificate(ca=stranger_ca, common_name="", client=True, validity=timedelta(days=1))
+    stranger_ca = create_ca(common_name="stranger", validity=timedelta(days=1))
+    stranger = issue_certificate(ca=stranger_ca, common_name="", client=True, validity=timedelta(days=1))
     for cert in (None, stranger):
         with pytest.raises(requests.exceptions.ConnectionError):
             session_with(cert=cert, ca_pem=ca.cert_pem, directory=tmp_path).post(

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from kamaji_ui.x509 import CLOCK_SKEW
 from tenants.services import pki
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -57,7 +58,7 @@ def test_serving_certificate_is_for_servers_with_all_sans_and_one_year():
         out["apiserver.crt"]
     )
     assert cert.not_valid_after_utc == NOW + timedelta(days=365)
-    assert cert.not_valid_before_utc == NOW - pki.CLOCK_SKEW
+    assert cert.not_valid_before_utc == NOW - CLOCK_SKEW
 
 
 def test_kubelet_client_is_a_client_in_system_masters():
@@ -66,6 +67,18 @@ def test_kubelet_client_is_a_client_in_system_masters():
     assert orgs == ["system:masters"]
     usages = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     assert list(usages) == [x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH]
+
+
+def test_certificates_carry_kubeadm_key_usages():
+    out = plan()
+    for ca in ("ca.crt", "front-proxy-ca.crt"):
+        cert = pki.load_cert(out[ca])
+        assert cert.extensions.get_extension_for_class(x509.BasicConstraints).value.path_length is None
+        assert cert.extensions.get_extension_for_class(x509.KeyUsage).value == pki.KUBEADM_CA_USAGE
+        assert [a.oid for a in cert.subject] == [x509.NameOID.COMMON_NAME]
+    for leaf in ("apiserver.crt", "apiserver-kubelet-client.crt", "front-proxy-client.crt"):
+        usage = pki.load_cert(out[leaf]).extensions.get_extension_for_class(x509.KeyUsage).value
+        assert usage == pki.KUBEADM_LEAF_USAGE and usage.key_encipherment and usage.digital_signature
 
 
 def test_second_plan_changes_nothing():
