@@ -146,47 +146,48 @@ def kine_endpoint_env(secret_name: str) -> dict:
     return {"name": "KINE_ENDPOINT", "valueFrom": {"secretKeyRef": {"name": secret_name, "key": "kine-endpoint"}}}
 
 
+def _component(name: str, version: str, *, args: list[str], mounts: list[dict], **extra) -> dict:
+    """A Kubernetes control-plane container: the component's image at `version`, its binary and resources;
+    `extra` (env, ports, probes) goes between the arguments and the resources."""
+    return {
+        "name": name,
+        "image": image_for(name, version),
+        "imagePullPolicy": "IfNotPresent",
+        "command": [f"{BINARY_DIR}/{name}"],
+        "args": args,
+        **extra,
+        "resources": RESOURCES[name],
+        "volumeMounts": mounts,
+    }
+
+
+def _healthz_probes(port: int) -> dict:
+    return {
+        "startupProbe": _https_probe("/healthz", port, period=2, failures=60),
+        "livenessProbe": _https_probe("/healthz", port, period=10, failures=6),
+    }
+
+
 def build_containers(tenant: TenantControlPlane, datastore: DatastoreWiring) -> list[dict]:
     version = tenant.kubernetes_version
     pki, kubeconfigs, store = _mount("pki", PKI_DIR), _mount("kubeconfigs", KUBECONFIG_DIR), _mount(
         "datastore", DATASTORE_DIR
     )
-    apiserver = {
-        "name": "kube-apiserver",
-        "image": image_for("kube-apiserver", version),
-        "imagePullPolicy": "IfNotPresent",
-        "command": [f"{BINARY_DIR}/kube-apiserver"],
-        "args": apiserver_args(tenant, datastore),
-        "env": [{"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}],
-        "ports": [{"name": "https", "containerPort": APISERVER_PORT, "protocol": "TCP"}],
-        "startupProbe": _https_probe("/livez", APISERVER_PORT, period=1, failures=120),
-        "readinessProbe": _https_probe("/readyz", APISERVER_PORT, period=2, failures=3),
-        "livenessProbe": _https_probe("/livez", APISERVER_PORT, period=10, failures=6),
-        "resources": RESOURCES["kube-apiserver"],
-        "volumeMounts": [pki, store],
-    }
-    controller_manager = {
-        "name": "kube-controller-manager",
-        "image": image_for("kube-controller-manager", version),
-        "imagePullPolicy": "IfNotPresent",
-        "command": [f"{BINARY_DIR}/kube-controller-manager"],
-        "args": controller_manager_args(tenant),
-        "startupProbe": _https_probe("/healthz", CONTROLLER_MANAGER_PORT, period=2, failures=60),
-        "livenessProbe": _https_probe("/healthz", CONTROLLER_MANAGER_PORT, period=10, failures=6),
-        "resources": RESOURCES["kube-controller-manager"],
-        "volumeMounts": [pki, kubeconfigs],
-    }
-    scheduler = {
-        "name": "kube-scheduler",
-        "image": image_for("kube-scheduler", version),
-        "imagePullPolicy": "IfNotPresent",
-        "command": [f"{BINARY_DIR}/kube-scheduler"],
-        "args": scheduler_args(),
-        "startupProbe": _https_probe("/healthz", SCHEDULER_PORT, period=2, failures=60),
-        "livenessProbe": _https_probe("/healthz", SCHEDULER_PORT, period=10, failures=6),
-        "resources": RESOURCES["kube-scheduler"],
-        "volumeMounts": [kubeconfigs],
-    }
+    apiserver = _component(
+        "kube-apiserver", version, args=apiserver_args(tenant, datastore), mounts=[pki, store],
+        env=[{"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}],
+        ports=[{"name": "https", "containerPort": APISERVER_PORT, "protocol": "TCP"}],
+        startupProbe=_https_probe("/livez", APISERVER_PORT, period=1, failures=120),
+        readinessProbe=_https_probe("/readyz", APISERVER_PORT, period=2, failures=3),
+        livenessProbe=_https_probe("/livez", APISERVER_PORT, period=10, failures=6),
+    )
+    controller_manager = _component(
+        "kube-controller-manager", version, args=controller_manager_args(tenant), mounts=[pki, kubeconfigs],
+        **_healthz_probes(CONTROLLER_MANAGER_PORT),
+    )
+    scheduler = _component(
+        "kube-scheduler", version, args=scheduler_args(), mounts=[kubeconfigs], **_healthz_probes(SCHEDULER_PORT),
+    )
     containers = [apiserver, controller_manager, scheduler]
     if datastore.uses_kine:
         env = kine_endpoint_env(secrets.secret_name(tenant, secrets.DATASTORE))
