@@ -172,9 +172,12 @@ class Controller:
             t.start()
         log.info("controller %s started (%d workers)", self.identity, self.workers)
         stop.wait()
-        for t in threads:
-            t.join(timeout=5)
+        # The elector first, so no renewal can follow the release; then hand the Lease back at once,
+        # before waiting on workers that may be mid-reconcile (reconcile is idempotent either way).
+        threads[0].join(timeout=RENEW_SECONDS + 5)
         self.elector.release()
+        for t in threads[1:]:
+            t.join(timeout=5)
         log.info("controller %s stopped", self.identity)
 
     def _elect(self, stop: threading.Event) -> None:

@@ -67,6 +67,9 @@ def _mount(name: str, path: str) -> dict:
     return {"name": name, "mountPath": path, "readOnly": True}
 
 
+SHUTDOWN_DELAY_SECONDS = 10
+
+
 def apiserver_args(tenant: TenantControlPlane, datastore: DatastoreWiring) -> list[str]:
     pki = PKI_DIR
     args = [
