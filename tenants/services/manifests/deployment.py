@@ -19,6 +19,7 @@ BINARY_DIR = "/usr/local/bin"
 CONTROLLER_MANAGER_PORT = 10257
 SCHEDULER_PORT = 10259
 KINE_LISTEN = "127.0.0.1:2379"
+SHUTDOWN_DELAY_SECONDS = 10  # kube-apiserver keeps serving this long after SIGTERM
 
 # Requests sized from measured idle use (apiserver ~260 MB RSS); no CPU limits, control planes burst.
 RESOURCES = {
@@ -65,9 +66,6 @@ def _https_probe(path: str, port: int, *, period: int, failures: int, timeout: i
 
 def _mount(name: str, path: str) -> dict:
     return {"name": name, "mountPath": path, "readOnly": True}
-
-
-SHUTDOWN_DELAY_SECONDS = 10
 
 
 def apiserver_args(tenant: TenantControlPlane, datastore: DatastoreWiring) -> list[str]:
