@@ -1,4 +1,4 @@
-"""Operator console: the whole fleet, and datastore registration. Staff only; others get 404."""
+"""Operator console: the whole fleet, datastore registration and the audit log. Staff only; others get 404."""
 
 from functools import wraps
 
@@ -10,11 +10,13 @@ from django.views.decorators.http import require_http_methods
 from django_tables2 import RequestConfig
 
 from audit import log as audit
+from audit.filtersets import AuditEventFilterSet
+from audit.tables import AuditEventTable
 from datastores.forms import DataStoreForm
 from datastores.models import DataStore
 from datastores.tables import DataStoreTable
-from tenants.authorization import is_operator
-from tenants.selectors import datastores_with_usage, tenant_list_for, tenants_not_ready
+from tenants.authorization import Action, is_operator, organizations_for
+from tenants.selectors import audit_events_visible_to, datastores_with_usage, tenant_list_for, tenants_not_ready
 from tenants.tables import TenantTable
 from tenants.views.rendering import render_page
 from tenants.views.signin import login_required
@@ -60,3 +62,16 @@ def datastore_edit(request, pk=None):
         return redirect("console:overview")
     return render_page(request, page="console/datastore_form.html", partial="console/partials/datastore_form.html",
                        context={"form": form, "datastore": datastore}, status=400 if form.is_bound else 200)
+
+
+AUDIT_PAGE_SIZE = 50
+
+
+@operator_required
+def audit_log(request):
+    filterset = AuditEventFilterSet(request.GET, queryset=audit_events_visible_to(request.user))
+    table = AuditEventTable(filterset.qs)
+    RequestConfig(request, paginate={"per_page": AUDIT_PAGE_SIZE}).configure(table)
+    return render_page(request, page="console/audit.html", partial="console/partials/audit_table.html",
+                       context={"filterset": filterset, "table": table,
+                                "organizations": organizations_for(request.user, Action.VIEW).order_by("name")})

@@ -170,6 +170,7 @@ CONTROLLER_LEASE_NAMESPACE = os.environ.get("KAMAJI_UI_LEASE_NAMESPACE", "kube-s
 
 # Certificates and kubeconfigs.
 KUBECONFIG_VALIDITY = timedelta(hours=float(os.environ.get("KAMAJI_UI_KUBECONFIG_HOURS", "24")))
+BREAK_GLASS_VALIDITY = timedelta(minutes=float(os.environ.get("KAMAJI_UI_BREAK_GLASS_MINUTES", "60")))
 CERTIFICATE_VALIDITY = timedelta(days=int(os.environ.get("KAMAJI_UI_CERT_DAYS", "365")))
 CA_VALIDITY = timedelta(days=int(os.environ.get("KAMAJI_UI_CA_DAYS", "3650")))
 CERTIFICATE_RENEW_BEFORE = timedelta(days=int(os.environ.get("KAMAJI_UI_CERT_RENEW_DAYS", "30")))

@@ -2,8 +2,9 @@
 
 from django.db.models import Count, OuterRef, Q, Subquery
 
+from audit.models import AuditEvent
 from datastores.models import DataStore
-from tenants.authorization import Action, organizations_for, visible_tenants
+from tenants.authorization import Action, is_operator, organizations_for, visible_tenants
 from tenants.models import Membership, Phase, TenantControlPlane, Upgrade
 
 
@@ -32,3 +33,19 @@ def organizations_with_role_for(user):
     """The caller's organisations (all, for operators), each annotated with the caller's `role` (or None)."""
     role = Membership.objects.filter(organization=OuterRef("pk"), user=user).values("role")[:1]
     return organizations_for(user, Action.VIEW).annotate(role=Subquery(role)).order_by("name")
+
+
+def audit_events_visible_to(user):
+    """The audit log as `user` may read it: operators all of it; others the events of the
+    organisations they belong to (any role), never system-wide or other organisations' events."""
+    qs = AuditEvent.objects.select_related("organization")
+    if is_operator(user):
+        return qs
+    return qs.filter(organization__in=organizations_for(user, Action.VIEW))
+
+
+def audit_events_for(tenant: TenantControlPlane, limit: int = 10):
+    """The latest audit events about one cluster (callers have checked the caller may view it)."""
+    return AuditEvent.objects.filter(
+        object_type=TenantControlPlane._meta.model_name, object_id=str(tenant.pk)
+    ).order_by("-at", "-id")[:limit]

@@ -12,4 +12,5 @@ urlpatterns = [
     path("<int:pk>/upgrade/", changes.cluster_upgrade, name="upgrade"),
     path("<int:pk>/delete/", changes.cluster_delete, name="delete"),
     path("<int:pk>/kubeconfig/", kubeconfig.kubeconfig_download, name="kubeconfig"),
+    path("<int:pk>/break-glass-kubeconfig/", kubeconfig.break_glass_kubeconfig, name="break-glass"),
 ]

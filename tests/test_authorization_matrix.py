@@ -154,12 +154,19 @@ EXPECTATIONS: dict[str, Route] = {
     ), kwargs=cluster_pk),
     # The cluster has no endpoint yet: those allowed are sent back to the cluster page with a message.
     "tenants:kubeconfig": Route((Call("get", by_role(302, 404, 403, 302, 302, 302)),), kwargs=cluster_pk),
+    # Break-glass (system:masters) is staff only; to everyone else the URL does not exist, whatever the
+    # method. No endpoint yet: staff are sent back to the cluster page with a message.
+    "tenants:break-glass": Route((
+        Call("get", by_role(302, 404, 404, 404, 404, 405)),
+        Call("post", by_role(302, 404, 404, 404, 404, 302), data=lambda w: {"reason": "incident 42"}),
+    ), kwargs=cluster_pk),
     # --- operator console -----------------------------------------------------------------
     "console:overview": Route((Call("get", UI_OPERATOR_PAGE),)),
     "console:datastore-create": Route((
         Call("get", UI_OPERATOR_PAGE),
         Call("post", by_role(302, 404, 404, 404, 404, 302), data=ui_datastore_form),
     )),
+    "console:audit": Route((Call("get", UI_OPERATOR_PAGE),)),
     "console:datastore-edit": Route((
         Call("get", UI_OPERATOR_PAGE),
         Call("post", by_role(302, 404, 404, 404, 404, 302), data=ui_datastore_form),
@@ -194,6 +201,13 @@ EXPECTATIONS: dict[str, Route] = {
         Call("post", by_role(401, 404, 403, 201, 201, 201), data=lambda w: {"to_version": NEW_VERSION}, json=True),
     ), kwargs=cluster_pk),
     "tenants-api:upgrade-list": Route((Call("get", API_LIST),)),
+    # Staff only, 404 for everyone else whatever the method; no endpoint yet: staff get 409.
+    "tenants-api:cluster-break-glass-kubeconfig": Route((
+        Call("get", by_role(401, 404, 404, 404, 404, 405)),
+        Call("post", by_role(401, 404, 404, 404, 404, 409), data=lambda w: {"reason": "incident 42"}, json=True),
+    ), kwargs=cluster_pk),
+    # Everyone signed in; what each may read (their organisations' events) is tests/test_audit_log.py's job.
+    "audit-api:event-list": Route((Call("get", API_LIST),)),
     "datastores-api:datastore-list": Route((
         Call("get", API_OPERATOR_READ),
         Call("post", by_role(401, 404, 404, 404, 404, 201), data=api_datastore, json=True),

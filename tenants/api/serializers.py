@@ -148,3 +148,7 @@ class OrganizationSerializer(serializers.ModelSerializer):
 
     def get_can_create_clusters(self, org) -> bool:
         return is_operator(_request_user(self)) or org.role in ALLOWED_ROLES[Action.CHANGE]
+
+
+class BreakGlassSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, help_text="Why you need administrator access (audited).")

@@ -12,10 +12,12 @@ from rest_framework import generics, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from datastores.api.views import OperatorsOnly
 from kamaji_ui.api_auth import API_AUTHENTICATION_CLASSES
 from kamaji_ui.api_errors import Conflict
 from tenants import selectors
 from tenants.api.serializers import (
+    BreakGlassSerializer,
     ClusterSerializer,
     ClusterUpdateSerializer,
     OrganizationSerializer,
@@ -67,6 +69,8 @@ class ClusterViewSet(
             return ClusterUpdateSerializer
         if self.action == "upgrades":
             return UpgradeSerializer
+        if self.action == "break_glass_kubeconfig":
+            return BreakGlassSerializer
         return ClusterSerializer
 
     def cluster(self, needed: Action) -> TenantControlPlane:
@@ -106,6 +110,39 @@ class ClusterViewSet(
         response = HttpResponse(text, content_type="application/yaml")
         response["Content-Disposition"] = f'attachment; filename="{kubeconfig_filename(tenant, request.user)}"'
         response["Cache-Control"] = "no-store"  # a credential: never cached by browsers or proxies
+        return response
+
+    @extend_schema(
+        summary="Operators: a break-glass kubeconfig (system:masters, short-lived, the reason is audited)",
+        description="Staff only; everyone else gets 404. Valid for KAMAJI_UI_BREAK_GLASS_MINUTES (default 60).",
+        request=BreakGlassSerializer,
+        responses={
+            (200, "application/yaml"): OpenApiResponse(OpenApiTypes.STR, description="kubeconfig YAML"),
+            400: OpenApiResponse(description="No reason given"),
+            409: OpenApiResponse(description="The cluster has no endpoint or certificates yet"),
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="break-glass-kubeconfig", filter_backends=[],
+            pagination_class=None, permission_classes=[OperatorsOnly])
+    def break_glass_kubeconfig(self, request, pk=None):
+        from tenants.services.kubeconfig_download import (
+            KubeconfigUnavailable,
+            issue_break_glass_kubeconfig_for,
+            kubeconfig_filename,
+        )
+
+        tenant = self.cluster(Action.VIEW)
+        serializer = BreakGlassSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            text = issue_break_glass_kubeconfig_for(user=request.user, tenant=tenant,
+                                                    reason=serializer.validated_data["reason"], request=request)
+        except KubeconfigUnavailable as exc:
+            raise Conflict(str(exc)) from exc
+        response = HttpResponse(text, content_type="application/yaml")
+        filename = kubeconfig_filename(tenant, request.user, break_glass=True)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response["Cache-Control"] = "no-store"
         return response
 
     @extend_schema(methods=["GET"], summary="Upgrades of this cluster", responses=UpgradeSerializer(many=True))

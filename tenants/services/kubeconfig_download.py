@@ -1,19 +1,22 @@
 """Kubeconfigs for people: per person, short-lived, signed by the tenant CA, every issue recorded.
 
 The certificate's CN is the person's username (the tenant's audit log names them) and its
-group is their organisation's admin group, which the bootstrap binds to cluster-admin.
+group is their organisation's admin group, which the bootstrap binds to cluster-admin. Operators
+may also take a break-glass kubeconfig (group system:masters, short-lived, a reason required): a
+separate, logged action.
 """
 
 from datetime import UTC, datetime
 
 import urllib3
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import Http404
 from kubernetes.client.exceptions import ApiException
 
 from audit import log as audit
-from tenants.authorization import Action, tenant_for
+from tenants.authorization import Action, is_operator, tenant_for
 from tenants.models import KubeconfigIssue, Phase, TenantControlPlane
 from tenants.services import pki
 from tenants.services.kube import Kube, management
@@ -44,6 +47,45 @@ def issue_kubeconfig_for(*, user, tenant: TenantControlPlane, request=None, kube
     organisation's group, and the issue is recorded like anyone's.
     """
     tenant = tenant_for(user, tenant.pk, Action.DOWNLOAD_KUBECONFIG)
+    group = tenant.organization.admin_group
+    return _issue(
+        user=user, tenant=tenant, group=group, validity=settings.KUBECONFIG_VALIDITY, kind=KubeconfigIssue.Kind.USER,
+        kube=kube, audit_as=lambda serial, expires_at: audit.record(
+            user, "cluster.kubeconfig.download", tenant, request=request, serial=serial,
+            expires_at=expires_at.isoformat(timespec="seconds"), identity=user.username, group=group),
+    )
+
+
+BREAK_GLASS_GROUP = "system:masters"
+
+
+def issue_break_glass_kubeconfig_for(
+    *, user, tenant: TenantControlPlane, reason: str, request=None, kube: Kube | None = None
+) -> str:
+    """An operator's emergency kubeconfig on `tenant`: CN = their username, group system:masters
+    (which no RBAC can restrict), valid for settings.BREAK_GLASS_VALIDITY, and a reason required.
+
+    Staff only: anyone else gets Http404, whether or not they may see the cluster (they must not
+    learn this exists). Recorded as a KubeconfigIssue of kind BREAK_GLASS and in the audit log.
+    """
+    if not is_operator(user):
+        raise Http404("No such page.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why you need administrator access to this cluster."})
+    tenant = tenant_for(user, tenant.pk, Action.VIEW)
+    return _issue(
+        user=user, tenant=tenant, group=BREAK_GLASS_GROUP, validity=settings.BREAK_GLASS_VALIDITY,
+        kind=KubeconfigIssue.Kind.BREAK_GLASS, kube=kube, audit_as=lambda serial, expires_at: audit.record(
+            user, "cluster.kubeconfig.break_glass", tenant, request=request, reason=reason, serial=serial,
+            expires=expires_at.isoformat(timespec="seconds"), identity=user.username, group=BREAK_GLASS_GROUP),
+    )
+
+
+def _issue(*, user, tenant: TenantControlPlane, group: str, validity, kind: str, kube: Kube | None, audit_as) -> str:
+    """Sign a client certificate (CN = the username, O = `group`) with the tenant CA, record the issue
+    (KubeconfigIssue of `kind`, and `audit_as(serial, expires_at)` in the same transaction), and
+    return the kubeconfig text. Callers have authorized `user` already."""
     if tenant.phase == Phase.DELETING or not tenant.endpoint:
         raise KubeconfigUnavailable("The cluster has no endpoint yet; try again when it is Ready.")
     if not user.username:
@@ -51,24 +93,22 @@ def issue_kubeconfig_for(*, user, tenant: TenantControlPlane, request=None, kube
     ca = _tenant_ca(tenant, kube or management())
     now = datetime.now(UTC)
     cert = pki.issue_certificate(
-        ca=ca, common_name=user.username, organizations=[tenant.organization.admin_group], client=True,
-        now=now, validity=settings.KUBECONFIG_VALIDITY,
+        ca=ca, common_name=user.username, organizations=[group], client=True, now=now, validity=validity,
     )
     expires_at = pki.not_after(cert.cert_pem)
     serial = pki.serial_hex(cert.cert_pem)
     with transaction.atomic():
         KubeconfigIssue.objects.create(
             tenant=tenant, cluster_name=str(tenant), user=user, username=user.username,
-            kind=KubeconfigIssue.Kind.USER, serial_number=serial, expires_at=expires_at,
+            kind=kind, serial_number=serial, expires_at=expires_at,
         )
-        audit.record(user, "cluster.kubeconfig.download", tenant, request=request, serial=serial,
-                     expires_at=expires_at.isoformat(timespec="seconds"), identity=user.username,
-                     group=tenant.organization.admin_group)
+        audit_as(serial, expires_at)
     return kubeconfig_yaml(build_kubeconfig(
         cluster_name=tenant.resource_name, server=tenant.endpoint, ca_pem=ca.cert_pem, user_name=user.username,
         cert_pem=cert.cert_pem, key_pem=cert.key_pem,
     ))
 
 
-def kubeconfig_filename(tenant: TenantControlPlane, user) -> str:
-    return f"{tenant.organization.slug}-{tenant.name}-{user.username}.kubeconfig"
+def kubeconfig_filename(tenant: TenantControlPlane, user, *, break_glass: bool = False) -> str:
+    suffix = "-break-glass" if break_glass else ""
+    return f"{tenant.organization.slug}-{tenant.name}-{user.username}{suffix}.kubeconfig"

@@ -1,16 +1,17 @@
 """Cluster list, create (with inline validation) and detail."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
-from tenants.authorization import Action, can, organizations_for, tenant_for
+from tenants.authorization import Action, can, is_operator, organizations_for, tenant_for
 from tenants.filtersets import TenantFilterSet
 from tenants.forms import NETWORK_FIELDS, TenantCreateForm
 from tenants.models import Phase
-from tenants.selectors import tenant_list_for
+from tenants.selectors import audit_events_for, tenant_list_for
 from tenants.services.lifecycle import tenant_create
 from tenants.tables import TenantTable
 from tenants.views.rendering import add_service_errors, render_page
@@ -81,6 +82,9 @@ def cluster_detail(request, pk):
         "upgrades": tenant.upgrades.select_related("requested_by"),
         "can_change": can(request.user, Action.CHANGE, tenant) and tenant.phase != Phase.DELETING,
         "can_download": can(request.user, Action.DOWNLOAD_KUBECONFIG, tenant) and tenant.phase != Phase.DELETING,
+        "can_break_glass": is_operator(request.user) and tenant.phase != Phase.DELETING,
+        "break_glass_minutes": int(settings.BREAK_GLASS_VALIDITY.total_seconds() // 60),
+        "audit_events": audit_events_for(tenant),
     }
     return render_page(request, page="tenants/detail.html", partial="tenants/partials/detail_body.html",
                        context=context)

@@ -1,11 +1,14 @@
-"""Kubeconfig download: a personal, short-lived credential issued per request."""
+"""Kubeconfig download: a personal, short-lived credential issued per request; and the operators'
+break-glass kubeconfig (staff only, a reason required)."""
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
+from datastores.views import operator_required
 from tenants.authorization import Action, tenant_for
 from tenants.views.signin import login_required
 
@@ -33,4 +36,30 @@ def kubeconfig_download(request, pk):
         return redirect("tenants:detail", pk=tenant.pk)
     response = HttpResponse(text, content_type="application/yaml; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{tenant.name}.kubeconfig"'
+    return response
+
+
+@operator_required  # before the method check: to everyone else this URL does not exist, whatever the method
+@require_POST
+@never_cache
+def break_glass_kubeconfig(request, pk):
+    from tenants.services.kubeconfig_download import (
+        KubeconfigUnavailable,
+        issue_break_glass_kubeconfig_for,
+        kubeconfig_filename,
+    )
+
+    tenant = tenant_for(request.user, pk, Action.VIEW)
+    try:
+        text = issue_break_glass_kubeconfig_for(user=request.user, tenant=tenant,
+                                                reason=request.POST.get("reason", ""), request=request)
+    except ValidationError as exc:
+        messages.error(request, f"No break-glass kubeconfig: {' '.join(exc.messages)}")
+        return redirect("tenants:detail", pk=tenant.pk)
+    except KubeconfigUnavailable as exc:
+        messages.warning(request, f"No kubeconfig yet: {exc}")
+        return redirect("tenants:detail", pk=tenant.pk)
+    response = HttpResponse(text, content_type="application/yaml; charset=utf-8")
+    filename = kubeconfig_filename(tenant, request.user, break_glass=True)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -1,0 +1,10 @@
+"""/api/audit/ (names under "audit-api:")."""
+
+from django.urls import path
+
+from audit.api.views import AuditEventListView
+
+app_name = "audit-api"
+urlpatterns = [
+    path("audit/", AuditEventListView.as_view(), name="event-list"),
+]
