@@ -195,10 +195,22 @@ def ready(pod: dict) -> bool:
         c["type"] == "Ready" and c["status"] == "True" for c in pod.get("status", {}).get("conditions", []))
 
 
-def readyz(kube, tenant) -> int:
-    """The tenant's /readyz through its Service, verifying the serving certificate."""
+def readyz(kube, tenant, *, within: float = 5.0) -> int:
+    """The tenant's /readyz through its Service, verifying the serving certificate.
+
+    Retries for `within` seconds, as any Kubernetes client does: while a pod goes, kube-proxy on a
+    loaded node can take a moment to move its rules, and a refused connection in that moment is
+    not an outage of the control plane.
+    """
     ca = secrets.secret_text(kube.get("Secret", f"{tenant.name}-pki", tenant.namespace))["ca.crt"]
-    return probe(tenant.endpoint, "/readyz", ca_pem=ca).status_code
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            return probe(tenant.endpoint, "/readyz", ca_pem=ca).status_code
+        except requests.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def test_three_replicas_survive_losing_a_pod(world, tenant_kube):
