@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our own static files, not a CDN
     "django_filters",
     "django_tables2",
     "django_htmx",
@@ -141,6 +142,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Tenant Kubernetes control planes as a service.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
 
