@@ -3,7 +3,7 @@
 set -euo pipefail
 PACKAGES=(
   containerd runc containernetworking-plugins iptables conntrack iproute2 socat
-  chromium postgresql mariadb-server nats-server redis-server
+  chromium fonts-liberation postgresql mariadb-server nats-server redis-server
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
