@@ -5,7 +5,6 @@ can prove this: with the tenant's certificate it stores everything under the ten
 another tenant's certificate it cannot use that prefix.
 """
 
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -18,18 +17,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from datastores.drivers import driver_for
 from localcluster import paths, versions
+from tests.waiting import free_port
 
 pytestmark = [pytest.mark.datastores, pytest.mark.django_db]
 
 APISERVER = paths.bin_dir("kubernetes", versions.MANAGEMENT) / "kube-apiserver"
 READY_TIMEOUT = 120.0
 TOKEN = "datastore-identity-test-token"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def write_files(directory: Path, conn) -> None:

@@ -12,6 +12,7 @@ from django.db.backends.signals import connection_created
 
 from tenants.live.publish import publisher
 from tenants.live.store import store
+from tests.waiting import free_port
 
 REDIS_SERVER = "/usr/bin/redis-server"
 
@@ -25,12 +26,6 @@ def _read_uncommitted_for_shared_memory_db(sender, connection, **kwargs):
 
 
 connection_created.connect(_read_uncommitted_for_shared_memory_db, dispatch_uid="live-tests-read-uncommitted")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.waiting import free_port
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 
 SEED = """
@@ -35,12 +37,6 @@ session[HASH_SESSION_KEY] = user.get_session_auth_hash()
 session.create()
 print(json.dumps({"session": session.session_key, "tenant_pk": tenant.pk, "namespace": tenant.namespace}))
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass

@@ -4,7 +4,6 @@ HTTP API becomes Ready, hands out a working kubeconfig, and is deleted.
 """
 
 import signal
-import socket
 import time
 import uuid
 
@@ -16,6 +15,7 @@ from localcluster import datastore_servers, versions
 from tenants.services.embedded import SQL_SERVERS
 from tenants.services.leader import LEASE_NAME
 from tests.tenants.integration.controller_process import ManagePy
+from tests.waiting import free_port, wait_for
 
 pytestmark = [pytest.mark.cluster]
 
@@ -26,22 +26,6 @@ org = make_org()
 user = make_user(role="owner", org=org, username="newcomer")
 print(org.slug, Token.objects.create(user=user).key)
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(what, check, timeout):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.5)
 
 
 def answers(url: str) -> bool:

@@ -15,18 +15,9 @@ import pytest
 from localcluster import versions
 from tenants.services.leader import LEASE_NAME, LEASE_SECONDS
 from tests.tenants.integration.controller_process import ManagePy
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.cluster]
-
-
-def wait_for(what: str, check, timeout: float):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.5)
 
 
 def holder_pid(kube, namespace) -> int | None:
