@@ -2,7 +2,7 @@
 # Debian packages the product and its tests need on this machine (idempotent; root).
 set -euo pipefail
 PACKAGES=(
-  containerd runc containernetworking-plugins iptables conntrack iproute2 socat
+  containerd runc containernetworking-plugins iptables nftables conntrack iproute2 socat
   chromium fonts-liberation postgresql mariadb-server nats-server redis-server
 )
 missing=()

@@ -3,8 +3,32 @@
 import pytest
 
 from localcluster import testing as localcluster_testing
+from tests.system_programs import ProgramRecorder
 
 pytest_plugins = ["tests.fixtures_users"]
+
+# Every program the session starts must come from a package a fresh machine installs
+# (tests/system_programs.py); checked once all tests have run.
+_programs = ProgramRecorder()
+
+
+def pytest_sessionstart(session):
+    _programs.install()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _programs.uninstall()
+    findings = _programs.findings()
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if findings:
+        lines = "\n".join(f"  {f}" for f in findings)
+        message = f"programs started by the tests that a fresh machine would lack:\n{lines}"
+        if reporter:
+            reporter.write_line(message, red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    elif reporter:
+        reporter.write_line(f"fresh-machine check: {len(_programs.started)} programs started, each from a "
+                            "listed or required package (or built by the project)")
 
 
 @pytest.fixture(scope="session")
