@@ -125,17 +125,19 @@ def test_member_gets_a_snapshot_then_status_and_pod_updates(cluster):
         assert connected
         snapshot = await comm.receive_from(timeout=TIMEOUT)
         # Every live section of the page, each marked for an out-of-band swap by its id.
-        for element_id in (f"phase-badge-{cluster.pk}", "conditions", "endpoint", "pods", "events", "upgrades",
-                           "log-panel", "live-status"):
+        for element_id in ("conditions", "endpoint", "pods", "events", "upgrades", "log-panel", "live-status"):
             assert re.search(rf'hx-swap-oob="true"[^>]*id="{element_id}"|id="{element_id}"[^>]*hx-swap-oob',
                              snapshot), element_id
+        # The phase replaces every badge of the cluster; the download button fills its slot.
+        assert f'''hx-swap-oob="outerHTML:[data-phase-of='{cluster.pk}']"''' in snapshot
+        assert '<span hx-swap-oob="innerHTML" id="kubeconfig-action">' in snapshot
         assert "Pending" in snapshot
 
         # A status save by the controller reaches the page (post_save -> publisher -> group).
         await database_sync_to_async(mark_ready)()
         # "phase" and "status" are two messages (the list page takes only the first).
         update = await comm.receive_from(timeout=TIMEOUT) + await comm.receive_from(timeout=TIMEOUT)
-        assert re.search(rf'<span[^>]*class="badge phase-ready"[^>]*id="phase-badge-{cluster.pk}"', update)
+        assert re.search(rf'<span[^>]*class="badge phase-ready"[^>]*data-phase-of="{cluster.pk}"', update)
         assert "ControlPlaneReady" in update
         assert "10.212.0.1:31443" in update
 
@@ -177,11 +179,11 @@ def test_list_page_gets_phase_badges_of_visible_clusters_only(cluster):
         comm = communicator("/ws/clusters/", cookie)
         assert (await comm.connect(timeout=TIMEOUT))[0]
         snapshot = await comm.receive_from(timeout=TIMEOUT)
-        assert f"phase-badge-{cluster.pk}" in snapshot and f"phase-badge-{hidden.pk}" not in snapshot
+        assert f'data-phase-of="{cluster.pk}"' in snapshot and f'data-phase-of="{hidden.pk}"' not in snapshot
         cluster.phase = Phase.PROVISIONING
         await database_sync_to_async(cluster.save)()
         update = await comm.receive_from(timeout=TIMEOUT)
-        assert f"phase-badge-{cluster.pk}" in update and "phase-provisioning" in update
+        assert f'data-phase-of="{cluster.pk}"' in update and "phase-provisioning" in update
         assert 'id="conditions"' not in update  # the list page has only the badges
         await comm.disconnect()
 
