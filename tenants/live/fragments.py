@@ -157,3 +157,8 @@ def render_live_status(*, connected: bool, source: str, stale_since: float | Non
         "connected": connected, "source": source, "synced_at": _now(),
         "stale_since": datetime.fromtimestamp(stale_since, UTC) if stale_since else None,
     }))
+
+
+def render_list_changed() -> str:
+    """Tells a list page that the clusters it may see changed: it reloads its table (tenants/list.html)."""
+    return as_oob(render_to_string("tenants/partials/list_changed.html", {"at": f"{time.time():.6f}"}))

@@ -176,6 +176,7 @@ def test_list_page_gets_phase_badges_of_visible_clusters_only(cluster):
     cookie = session_cookie(member)
 
     async def scenario():
+        await asyncio.to_thread(publisher.wait_idle)  # the creation's own status message is out
         comm = communicator("/ws/clusters/", cookie)
         assert (await comm.connect(timeout=TIMEOUT))[0]
         snapshot = await comm.receive_from(timeout=TIMEOUT)
@@ -185,6 +186,38 @@ def test_list_page_gets_phase_badges_of_visible_clusters_only(cluster):
         update = await comm.receive_from(timeout=TIMEOUT)
         assert f'data-phase-of="{cluster.pk}"' in update and "phase-provisioning" in update
         assert 'id="conditions"' not in update  # the list page has only the badges
+        await comm.disconnect()
+
+    asyncio.run(scenario())
+
+
+def test_list_page_hears_of_clusters_created_and_deleted_in_its_organisations_only(cluster):
+    member = make_user(role="member", org=cluster.organization)
+    cookie = session_cookie(member)
+
+    async def scenario():
+        await asyncio.to_thread(publisher.wait_idle)  # the fixture's own creation is out
+        comm = communicator("/ws/clusters/", cookie)
+        assert (await comm.connect(timeout=TIMEOUT))[0]
+        await comm.receive_from(timeout=TIMEOUT)  # snapshot
+
+        # Another organisation's new cluster: nothing for this page.
+        await database_sync_to_async(make_tenant)(org=await database_sync_to_async(make_org)(), name="elsewhere")
+        await asyncio.to_thread(publisher.wait_idle)
+        assert await comm.receive_nothing(timeout=0.5)
+
+        # A colleague's new cluster: the page is told to reload its table, then follows the new row's phase.
+        added = await database_sync_to_async(make_tenant)(org=cluster.organization, name="colleagues")
+        # (Its first phase went out before this page joined its group: the reloaded table shows it.)
+        assert 'id="cluster-list-changed"' in await comm.receive_from(timeout=TIMEOUT)
+        added.phase = Phase.PROVISIONING
+        await database_sync_to_async(added.save)()
+        update = await comm.receive_from(timeout=TIMEOUT)
+        assert f'data-phase-of="{added.pk}"' in update and "phase-provisioning" in update
+
+        # Its row deleted: told again (and no longer in its group).
+        await database_sync_to_async(added.delete)()
+        assert 'id="cluster-list-changed"' in await comm.receive_from(timeout=TIMEOUT)
         await comm.disconnect()
 
     asyncio.run(scenario())
