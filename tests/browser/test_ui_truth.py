@@ -164,6 +164,11 @@ def test_the_list_gains_a_colleagues_cluster_and_loses_a_deleted_one_live(chromi
         page.wait_for_selector("tr[data-cluster='bobs']")
         assert page.locator("tr[data-cluster='theirs']").count() == 0  # another organisation's
         assert page.inner_text("tr[data-cluster='bobs'] [data-phase-of]") == "Pending"
+        # Its age ticks (static/js/ages.js, every 5 s) without any message from the server.
+        age = page.inner_text("tr[data-cluster='bobs'] time[data-age]")
+        assert age.endswith("s"), age
+        page.wait_for_function("(age) => document.querySelector(\"tr[data-cluster='bobs'] time[data-age]\").innerText"
+                               " !== age", arg=age, timeout=15_000)
 
         # The controller's last step of a deletion removes the row.
         as_another_process(app, """
