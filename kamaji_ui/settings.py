@@ -171,6 +171,8 @@ LOCALCLUSTER_KUBECONFIG = str(localcluster_paths.KUBECONFIG)
 CONTROLLER_IN_PROCESS = env_bool("KAMAJI_UI_CONTROLLER_IN_PROCESS", True)
 CONTROLLER_RESYNC_SECONDS = int(os.environ.get("KAMAJI_UI_RESYNC_SECONDS", "300"))
 CONTROLLER_LEASE_NAMESPACE = os.environ.get("KAMAJI_UI_LEASE_NAMESPACE", "kube-system")
+# The leading controller checks every datastore this often (the operator console shows the result).
+DATASTORE_HEALTH_SECONDS = float(os.environ.get("KAMAJI_UI_DATASTORE_HEALTH_SECONDS", "30"))
 
 # Certificates and kubeconfigs.
 KUBECONFIG_VALIDITY = timedelta(hours=float(os.environ.get("KAMAJI_UI_KUBECONFIG_HOURS", "24")))

@@ -17,7 +17,7 @@ from django.http import Http404
 
 from tenants.authorization import Action, tenant_for, visible_tenants
 from tenants.live import fragments, logs, snapshot
-from tenants.live.publish import LIVE_GROUP, LIVE_SECTION, MESSAGE_TYPE, publisher
+from tenants.live.publish import LIST_GROUP, LIST_SECTION, LIVE_GROUP, LIVE_SECTION, MESSAGE_TYPE, publisher
 from tenants.live.watch import running_watchers, start_watchers
 from tenants.models import TenantControlPlane
 from tenants.services.kube import management_api_client
@@ -176,31 +176,51 @@ class ClusterStatusConsumer(FanOutDispatch, AsyncWebsocketConsumer):
 
 
 class ClusterListConsumer(FanOutDispatch, AsyncWebsocketConsumer):
-    """`/ws/clusters/`: the phase badges of every cluster the user may see."""
+    """`/ws/clusters/`: the phase badges of every cluster the user may see, and word when a cluster they
+    may see is created or deleted (the page then reloads its table, through the same view and rules)."""
 
     async def connect(self):
         self.groups_joined = []
-        user = self.scope.get("user")
+        self.user = user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.accept()
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        pks = await database_sync_to_async(
-            lambda: list(visible_tenants(user).values_list("pk", flat=True)[:LIST_PAGE_MAX_CLUSTERS])
-        )()
+        pks = await database_sync_to_async(self._visible_pks)()
         await _ensure_local_watchers(self.channel_layer)
-        for pk in pks:
-            group = TenantControlPlane(pk=pk).ws_group
-            await self.channel_layer.group_add(group, self.channel_name)
-            self.groups_joined.append(group)
+        await self._follow(pks)
+        await self.channel_layer.group_add(LIST_GROUP, self.channel_name)
         await self.accept()
         await self.send(text_data=await database_sync_to_async(snapshot.render_list_snapshot)(pks))
+
+    def _visible_pks(self) -> list[int]:
+        return list(visible_tenants(self.user).values_list("pk", flat=True)[:LIST_PAGE_MAX_CLUSTERS])
+
+    async def _follow(self, pks: list[int]) -> None:
+        """Be in the groups of exactly these clusters."""
+        wanted = [TenantControlPlane(pk=pk).ws_group for pk in pks]
+        for group in set(self.groups_joined) - set(wanted):
+            await self.channel_layer.group_discard(group, self.channel_name)
+        for group in set(wanted) - set(self.groups_joined):
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined = wanted
 
     async def disconnect(self, code):
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
+        await self.channel_layer.group_discard(LIST_GROUP, self.channel_name)
 
     async def live_fragment(self, event):
         if event["section"] == "phase":
             await self.send(text_data=event["html"])
+        elif event["section"] == LIST_SECTION:
+            await self._list_changed()
+
+    async def _list_changed(self) -> None:
+        # The same rule as the page (visible_tenants): a cluster of another organisation changes nothing here.
+        pks = await database_sync_to_async(self._visible_pks)()
+        if set(pks) == {int(g.rsplit(".", 1)[1]) for g in self.groups_joined}:
+            return
+        await self._follow(pks)
+        await self.send(text_data=fragments.render_list_changed())
 

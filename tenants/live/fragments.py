@@ -17,13 +17,16 @@ from django.template.loader import get_template, render_to_string
 from tenants.live import rows
 from tenants.models import TenantControlPlane
 
+PHASE_BADGE = "tenants/partials/phase_badge.html"
+KUBECONFIG_ACTION = "tenants/partials/kubeconfig_action.html"
 # Page sections and the partials that render them. Sections whose template is missing are skipped.
 SECTION_TEMPLATES = {
-    "phase": ("tenants/partials/phase_badge.html",),
+    "phase": (PHASE_BADGE,),
     "status": (
         "tenants/partials/conditions.html",
         "tenants/partials/endpoint.html",
         "tenants/partials/upgrades.html",
+        KUBECONFIG_ACTION,
     ),
     "pods": ("tenants/partials/pods.html",),
     "events": ("tenants/partials/events.html",),
@@ -40,11 +43,22 @@ class TenantObjects(Protocol):
     def for_tenant(self, kind: str, pk: int) -> list[dict]: ...
 
 
-def as_oob(html: str) -> str:
-    """Mark the fragment's root element for an out-of-band swap (by its id)."""
+def as_oob(html: str, swap: str = "true") -> str:
+    """Mark the fragment's root element for an out-of-band swap (`swap`: by its id, or htmx's "style:selector")."""
     if not html.strip() or "hx-swap-oob" in html[: html.find(">") + 1]:
         return html
-    return _FIRST_TAG.sub(r'\1 hx-swap-oob="true"', html, count=1)
+    return _FIRST_TAG.sub(lambda m: f'{m.group(1)} hx-swap-oob="{swap}"', html, count=1)
+
+
+def oob_swap_for(name: str, tenant_pk: int) -> str:
+    """How a partial lands on the page: most replace the element of their id; the phase badge replaces
+    every badge of the cluster (header, status card, list row: one phase per page), and the download
+    button only the inside of its slot (which stays hidden for those who may not download)."""
+    if name == PHASE_BADGE:
+        return f"outerHTML:[data-phase-of='{tenant_pk}']"
+    if name == KUBECONFIG_ACTION:
+        return "innerHTML"
+    return "true"
 
 
 @cache
@@ -86,8 +100,9 @@ def tenant_context(tenant: TenantControlPlane) -> dict:
     return {"tenant": tenant, "upgrades": tenant.upgrades.select_related("requested_by"), "live": True}
 
 
-def _render_all(names: tuple[str, ...], context: dict) -> str:
-    return "".join(as_oob(render_to_string(n, context)) for n in names if template_exists(n))
+def _render_all(names: tuple[str, ...], context: dict, tenant_pk: int) -> str:
+    return "".join(as_oob(render_to_string(n, context), oob_swap_for(n, tenant_pk))
+                   for n in names if template_exists(n))
 
 
 def render_section(section: str, *, tenant_pk: int, objects: TenantObjects,
@@ -105,7 +120,7 @@ def render_section(section: str, *, tenant_pk: int, objects: TenantObjects,
         context = pods_context(tenant_pk, objects)
     else:
         context = events_context(tenant_pk, objects)
-    html = _render_all(names, context)
+    html = _render_all(names, context, tenant_pk)
     return html or None
 
 
@@ -142,3 +157,8 @@ def render_live_status(*, connected: bool, source: str, stale_since: float | Non
         "connected": connected, "source": source, "synced_at": _now(),
         "stale_since": datetime.fromtimestamp(stale_since, UTC) if stale_since else None,
     }))
+
+
+def render_list_changed() -> str:
+    """Tells a list page that the clusters it may see changed: it reloads its table (tenants/list.html)."""
+    return as_oob(render_to_string("tenants/partials/list_changed.html", {"at": f"{time.time():.6f}"}))

@@ -32,6 +32,9 @@ MESSAGE_TYPE = "live.fragment"  # handled by ClusterStatusConsumer.live_fragment
 # Every detail page is in this group: news about the watches themselves (stale data or not).
 LIVE_GROUP = "live.status"
 LIVE_SECTION = "live"
+# Every list page is in this group: a cluster was created or deleted (each page checks whether it may see it).
+LIST_GROUP = "tenants.list"
+LIST_SECTION = "list"
 _ALL_TENANTS = 0
 NEGATIVE_LOOKUP_SECONDS = 10
 
@@ -117,6 +120,10 @@ class Publisher:
                 self._send(LIVE_GROUP, {"type": MESSAGE_TYPE, "section": section, "tenant": pk, "event_at": event_at,
                                         "html": fragments.render_live_status(connected=True, source="watch",
                                                                              stale_since=watch_failing_since())})
+                continue
+            if section == LIST_SECTION:
+                self._send(LIST_GROUP, {"type": MESSAGE_TYPE, "section": section, "tenant": pk, "event_at": event_at,
+                                        "html": ""})
                 continue
             namespace = self._namespace_of(pk)
             if namespace is None:  # not a tenant of this installation (or gone)

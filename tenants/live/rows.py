@@ -34,6 +34,7 @@ class PodRow:
     age: str
     is_ready: bool
     containers: tuple[str, ...]
+    created: datetime | None = None  # for the page's ticking age
 
 
 def pod_row(pod: dict, now: datetime) -> PodRow:
@@ -42,6 +43,7 @@ def pod_row(pod: dict, now: datetime) -> PodRow:
     containers = tuple(c["name"] for c in spec.get("containers", []))
     waiting = next((s["state"]["waiting"].get("reason", "") for s in statuses if "waiting" in s.get("state", {})), "")
     conditions = {c.get("type"): c.get("status") for c in status.get("conditions") or []}
+    created = parse_time(meta.get("creationTimestamp"))
     return PodRow(
         name=meta.get("name", ""),
         phase="Terminating" if meta.get("deletionTimestamp") else status.get("phase", "Pending"),
@@ -50,9 +52,10 @@ def pod_row(pod: dict, now: datetime) -> PodRow:
         total=len(containers),
         restarts=sum(s.get("restartCount", 0) for s in statuses),
         node=spec.get("nodeName", ""),
-        age=age(parse_time(meta.get("creationTimestamp")), now),
+        age=age(created, now),
         is_ready=conditions.get("Ready") == "True" and not meta.get("deletionTimestamp"),
         containers=containers,
+        created=created,
     )
 
 

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 from kubernetes import client, watch
 
+from datastores.services.health import run_health_checks
 from tenants.models import Phase, TenantControlPlane
 from tenants.services import queue
 from tenants.services.kube import Kube, management
@@ -163,6 +164,7 @@ class Controller:
             threading.Thread(target=self._elect, args=(stop,), name="kui-leader", daemon=True),
             threading.Thread(target=self._feed_from_queue, args=(stop,), name="kui-queue", daemon=True),
             threading.Thread(target=self._poll, args=(stop,), name="kui-poll", daemon=True),
+            threading.Thread(target=run_health_checks, args=(stop, self.leading), name="kui-ds-health", daemon=True),
             *(threading.Thread(target=self._watch, args=(stop, kind), name=f"kui-watch-{kind}", daemon=True)
               for kind in ("deployments", "pods")),
             *(threading.Thread(target=self._work, args=(stop,), name=f"kui-worker-{i}", daemon=True)

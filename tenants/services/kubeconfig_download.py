@@ -18,7 +18,7 @@ from kubernetes.client.exceptions import ApiException
 from audit import log as audit
 from tenants.authorization import Action, is_operator, tenant_for
 from tenants.models import KubeconfigIssue, Phase, TenantControlPlane
-from tenants.services import pki
+from tenants.services import pki, status
 from tenants.services.kube import Kube, management
 from tenants.services.kubeconfig import build_kubeconfig, kubeconfig_yaml
 from tenants.services.manifests import secrets
@@ -26,6 +26,21 @@ from tenants.services.manifests import secrets
 
 class KubeconfigUnavailable(Exception):
     """The cluster has no endpoint or CA yet (still provisioning, or being deleted)."""
+
+
+def download_unavailable_reason(tenant: TenantControlPlane) -> str:
+    """Why `tenant` offers no personal kubeconfig yet, or "" when it does. Pure.
+
+    Only once its API server answers (the Ready condition, or the Ready phase derived from it):
+    an endpoint alone is assigned before anything listens there, and such a file only fails.
+    """
+    if tenant.phase == Phase.DELETING:
+        return "The cluster is being deleted."
+    ready = tenant.condition(status.READY)
+    if not tenant.endpoint or not (tenant.phase == Phase.READY or status.is_true(tenant.conditions, status.READY)):
+        detail = f" ({ready['message']})" if ready and ready.get("status") != "True" and ready.get("message") else ""
+        return f"Available once the cluster is Ready: its endpoint does not answer yet{detail}."
+    return ""
 
 
 def _tenant_ca(tenant: TenantControlPlane, kube: Kube) -> pki.CertKey:
@@ -47,6 +62,8 @@ def issue_kubeconfig_for(*, user, tenant: TenantControlPlane, request=None, kube
     organisation's group, and the issue is recorded like anyone's.
     """
     tenant = tenant_for(user, tenant.pk, Action.DOWNLOAD_KUBECONFIG)
+    if reason := download_unavailable_reason(tenant):
+        raise KubeconfigUnavailable(reason)
     group = tenant.organization.admin_group
     return _issue(
         user=user, tenant=tenant, group=group, validity=settings.KUBECONFIG_VALIDITY, kind=KubeconfigIssue.Kind.USER,

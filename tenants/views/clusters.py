@@ -81,7 +81,8 @@ def cluster_detail(request, pk):
         "tenant": tenant,
         "upgrades": tenant.upgrades.select_related("requested_by"),
         "can_change": can(request.user, Action.CHANGE, tenant) and tenant.phase != Phase.DELETING,
-        "can_download": can(request.user, Action.DOWNLOAD_KUBECONFIG, tenant) and tenant.phase != Phase.DELETING,
+        # Whether the button shows at all; whether it is enabled follows the cluster's state (live).
+        "can_download": can(request.user, Action.DOWNLOAD_KUBECONFIG, tenant),
         "can_break_glass": is_operator(request.user) and tenant.phase != Phase.DELETING,
         "break_glass_minutes": int(settings.BREAK_GLASS_VALIDITY.total_seconds() // 60),
         "audit_events": audit_events_for(tenant),

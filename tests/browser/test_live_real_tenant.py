@@ -48,7 +48,7 @@ RECORD_ROWS = """
 window.__podStates = {};
 window.__phases = [];
 document.addEventListener("htmx:wsAfterMessage", function () {
-  var badge = document.querySelector("[id^=phase-badge-]");
+  var badge = document.querySelector("[data-phase-of]");
   if (badge && window.__phases[window.__phases.length - 1] !== badge.innerText) window.__phases.push(badge.innerText);
   document.querySelectorAll("#pods-table tr[data-pod]").forEach(function (tr) {
     var states = window.__podStates[tr.dataset.pod] = window.__podStates[tr.dataset.pod] || [];
@@ -94,14 +94,14 @@ def test_a_real_tenant_comes_up_and_replaces_a_deleted_apiserver_pod_live(tmp_pa
                 assert time.monotonic() < deadline, "the server did not answer"
                 time.sleep(0.5)
         listing.evaluate("window.__sameDocument = true")
-        listed_first = listing.inner_text(f"#phase-badge-{pk}")
+        listed_first = listing.inner_text(f"[data-phase-of='{pk}']")
         page = context.new_page()
         page.add_init_script(RECORD_ROWS)
         page.goto(f"{base}/clusters/{pk}/")
         page.evaluate("window.__sameDocument = true")
 
         # The cluster comes up while the page watches: badge and pods follow, no reload.
-        page.wait_for_function(f"document.getElementById('phase-badge-{pk}').innerText === 'Ready'",
+        page.wait_for_function(f"document.querySelector('[data-phase-of=\"{pk}\"]').innerText === 'Ready'",
                                timeout=240_000)
         page.wait_for_function(
             f"document.querySelectorAll('#pods-table tr[data-ready=true]').length === {REPLICAS}", timeout=120_000)
@@ -126,7 +126,7 @@ def test_a_real_tenant_comes_up_and_replaces_a_deleted_apiserver_pod_live(tmp_pa
         assert states[replacement].index("Pending") < states[replacement].index("Running+Ready")
         assert "Running" in states[replacement], "the new pod was never seen Running before Ready"
         assert phases[-1] == "Ready" and len(phases) > 1  # seen changing, not only loaded Ready
-        assert listed_first != "Ready" and listing.inner_text(f"#phase-badge-{pk}") == "Ready"
+        assert listed_first != "Ready" and listing.inner_text(f"[data-phase-of='{pk}']") == "Ready"
         assert listing.evaluate("window.__sameDocument") is True
         assert page.evaluate("window.__sameDocument") is True
 

@@ -40,7 +40,7 @@ def test_status_sections_use_the_detail_page_partials():
     make_upgrade(tenant=tenant, to_version="v1.35.4", state="Running", steps=[{"at": "t", "message": "rolling"}])
     phase = fragments.render_section("phase", tenant_pk=tenant.pk, objects=ObjectStore())
     status = fragments.render_section("status", tenant_pk=tenant.pk, objects=ObjectStore())
-    assert f'id="phase-badge-{tenant.pk}"' in phase and "Upgrading" in phase
+    assert f'''hx-swap-oob="outerHTML:[data-phase-of='{tenant.pk}']"''' in phase and "Upgrading" in phase
     for element_id in ("conditions", "endpoint", "upgrades"):
         assert re.search(rf'<\w+ hx-swap-oob="true"[^>]*id="{element_id}"', status), element_id
     assert "10.212.0.1:31000" in status and "rolling" in status

@@ -125,17 +125,19 @@ def test_member_gets_a_snapshot_then_status_and_pod_updates(cluster):
         assert connected
         snapshot = await comm.receive_from(timeout=TIMEOUT)
         # Every live section of the page, each marked for an out-of-band swap by its id.
-        for element_id in (f"phase-badge-{cluster.pk}", "conditions", "endpoint", "pods", "events", "upgrades",
-                           "log-panel", "live-status"):
+        for element_id in ("conditions", "endpoint", "pods", "events", "upgrades", "log-panel", "live-status"):
             assert re.search(rf'hx-swap-oob="true"[^>]*id="{element_id}"|id="{element_id}"[^>]*hx-swap-oob',
                              snapshot), element_id
+        # The phase replaces every badge of the cluster; the download button fills its slot.
+        assert f'''hx-swap-oob="outerHTML:[data-phase-of='{cluster.pk}']"''' in snapshot
+        assert '<span hx-swap-oob="innerHTML" id="kubeconfig-action">' in snapshot
         assert "Pending" in snapshot
 
         # A status save by the controller reaches the page (post_save -> publisher -> group).
         await database_sync_to_async(mark_ready)()
         # "phase" and "status" are two messages (the list page takes only the first).
         update = await comm.receive_from(timeout=TIMEOUT) + await comm.receive_from(timeout=TIMEOUT)
-        assert re.search(rf'<span[^>]*class="badge phase-ready"[^>]*id="phase-badge-{cluster.pk}"', update)
+        assert re.search(rf'<span[^>]*class="badge phase-ready"[^>]*data-phase-of="{cluster.pk}"', update)
         assert "ControlPlaneReady" in update
         assert "10.212.0.1:31443" in update
 
@@ -174,15 +176,48 @@ def test_list_page_gets_phase_badges_of_visible_clusters_only(cluster):
     cookie = session_cookie(member)
 
     async def scenario():
+        await asyncio.to_thread(publisher.wait_idle)  # the creation's own status message is out
         comm = communicator("/ws/clusters/", cookie)
         assert (await comm.connect(timeout=TIMEOUT))[0]
         snapshot = await comm.receive_from(timeout=TIMEOUT)
-        assert f"phase-badge-{cluster.pk}" in snapshot and f"phase-badge-{hidden.pk}" not in snapshot
+        assert f'data-phase-of="{cluster.pk}"' in snapshot and f'data-phase-of="{hidden.pk}"' not in snapshot
         cluster.phase = Phase.PROVISIONING
         await database_sync_to_async(cluster.save)()
         update = await comm.receive_from(timeout=TIMEOUT)
-        assert f"phase-badge-{cluster.pk}" in update and "phase-provisioning" in update
+        assert f'data-phase-of="{cluster.pk}"' in update and "phase-provisioning" in update
         assert 'id="conditions"' not in update  # the list page has only the badges
+        await comm.disconnect()
+
+    asyncio.run(scenario())
+
+
+def test_list_page_hears_of_clusters_created_and_deleted_in_its_organisations_only(cluster):
+    member = make_user(role="member", org=cluster.organization)
+    cookie = session_cookie(member)
+
+    async def scenario():
+        await asyncio.to_thread(publisher.wait_idle)  # the fixture's own creation is out
+        comm = communicator("/ws/clusters/", cookie)
+        assert (await comm.connect(timeout=TIMEOUT))[0]
+        await comm.receive_from(timeout=TIMEOUT)  # snapshot
+
+        # Another organisation's new cluster: nothing for this page.
+        await database_sync_to_async(make_tenant)(org=await database_sync_to_async(make_org)(), name="elsewhere")
+        await asyncio.to_thread(publisher.wait_idle)
+        assert await comm.receive_nothing(timeout=0.5)
+
+        # A colleague's new cluster: the page is told to reload its table, then follows the new row's phase.
+        added = await database_sync_to_async(make_tenant)(org=cluster.organization, name="colleagues")
+        # (Its first phase went out before this page joined its group: the reloaded table shows it.)
+        assert 'id="cluster-list-changed"' in await comm.receive_from(timeout=TIMEOUT)
+        added.phase = Phase.PROVISIONING
+        await database_sync_to_async(added.save)()
+        update = await comm.receive_from(timeout=TIMEOUT)
+        assert f'data-phase-of="{added.pk}"' in update and "phase-provisioning" in update
+
+        # Its row deleted: told again (and no longer in its group).
+        await database_sync_to_async(added.delete)()
+        assert 'id="cluster-list-changed"' in await comm.receive_from(timeout=TIMEOUT)
         await comm.disconnect()
 
     asyncio.run(scenario())

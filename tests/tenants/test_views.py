@@ -1,6 +1,8 @@
 """The cluster pages: forms give field errors and create nothing on bad input, htmx gets fragments,
 delete needs the typed name, and each role sees only what it may do."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -206,7 +208,7 @@ def test_detail_shows_spec_status_conditions_endpoint_and_upgrades(member_client
     upgrade.save()
 
     html = member_client.get(reverse("tenants:detail", args=[tenant.pk])).content.decode()
-    for marker in (f'id="phase-badge-{tenant.pk}"', 'id="conditions"', 'id="pods"', 'id="events"',
+    for marker in (f'data-phase-of="{tenant.pk}"', 'id="conditions"', 'id="pods"', 'id="events"',
                    'id="endpoint"', "10.212.0.1:31443", "WaitingForPods", "0/1 API server replicas ready",
                    "v1.34.4 → v1.35.4", "Rolled kube-apiserver", "Download kubeconfig", "Upgrade", "Delete"):
         assert marker in html, marker
@@ -284,7 +286,7 @@ def test_upgrade_requests_the_next_minor_and_refuses_a_downgrade(member_client, 
 def test_kubeconfig_of_a_cluster_without_an_endpoint_says_why_on_its_page(member_client, users):
     response = member_client.get(reverse("tenants:kubeconfig", args=[users.cluster.pk]), follow=True)
     assert response.redirect_chain == [(reverse("tenants:detail", args=[users.cluster.pk]), 302)]
-    assert "No kubeconfig yet: The cluster has no endpoint yet" in response.content.decode()
+    assert "No kubeconfig yet: Available once the cluster is Ready" in response.content.decode()
 
 
 def test_an_htmx_request_without_a_session_sends_the_whole_page_to_sign_in(client, users):
@@ -309,3 +311,44 @@ def test_the_table_fragment_carries_the_sort_into_the_filter_form(member_client)
     assert '<input type="hidden" name="sort" form="cluster-filters" value="-created_at">' in fragment
     page = member_client.get(reverse("tenants:list")).content.decode()
     assert 'id="cluster-filters"' in page
+
+
+@pytest.mark.parametrize(("state", "reason"), [
+    ({}, "Available once the cluster is Ready: its endpoint does not answer yet."),
+    ({"endpoint": "10.212.0.1:31443", "phase": Phase.PROVISIONING,
+      "conditions": [{"type": "Ready", "status": "False", "reason": "Unreachable", "message": "ConnectError"}]},
+     "Available once the cluster is Ready: its endpoint does not answer yet (ConnectError)."),
+    ({"endpoint": "10.212.0.1:31443", "phase": Phase.DELETING}, "The cluster is being deleted."),
+])
+def test_download_button_is_disabled_with_the_reason_until_the_cluster_is_ready(member_client, users, state, reason):
+    tenant = make_tenant(org=users.org, name="coming", **state)
+    html = member_client.get(reverse("tenants:detail", args=[tenant.pk])).content.decode()
+    assert '<button type="button" class="btn btn-primary" id="kubeconfig-download" disabled' in html
+    assert f'id="kubeconfig-reason">{reason}</span>' in html
+    assert reverse("tenants:kubeconfig", args=[tenant.pk]) not in html
+
+
+@pytest.mark.parametrize("state", [
+    {"phase": Phase.READY},
+    {"phase": Phase.UPGRADING,  # an upgrade rolls while the old API server still answers
+     "conditions": [{"type": "Ready", "status": "True", "reason": "Serving", "message": ""}]},
+])
+def test_download_is_a_link_once_the_api_server_answers(member_client, users, state):
+    tenant = make_tenant(org=users.org, name="up", endpoint="10.212.0.1:31443", **state)
+    html = member_client.get(reverse("tenants:detail", args=[tenant.pk])).content.decode()
+    url = reverse("tenants:kubeconfig", args=[tenant.pk])
+    assert f'<a class="btn btn-primary" id="kubeconfig-download" href="{url}" download>' in html
+    assert "kubeconfig-reason" not in html
+
+
+def test_viewers_get_an_empty_hidden_slot_for_the_live_download_button(client, users):
+    client.force_login(users.viewer)
+    html = client.get(reverse("tenants:detail", args=[users.cluster.pk])).content.decode()
+    assert '<span id="kubeconfig-action" hidden></span>' in html
+
+
+def test_detail_page_shows_one_phase_in_every_badge(member_client, users):
+    tenant = make_tenant(org=users.org, name="one-phase", phase=Phase.PROVISIONING)
+    html = member_client.get(reverse("tenants:detail", args=[tenant.pk])).content.decode()
+    badges = re.findall(rf'<span class="badge phase-(\w+)" data-phase-of="{tenant.pk}">(\w+)</span>', html)
+    assert badges == [("provisioning", "Provisioning")] * 2  # the header and the status card
