@@ -18,6 +18,7 @@ import ast
 import re
 import shutil
 import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 from functools import cache
@@ -161,6 +162,19 @@ def literal_programs() -> dict[str, str]:
 
 # -- at run time: what the test session really starts ------------------------------------------------
 
+# Standard-library code that runs a program only to probe for it, and does without it when absent.
+OPTIONAL_PROBES = ("ctypes/util.py",)  # find_library() tries gcc and ld after ldconfig
+
+
+def _is_optional_probe() -> bool:
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_code.co_filename.endswith(OPTIONAL_PROBES):
+            return True
+        frame = frame.f_back
+    return False
+
+
 class ProgramRecorder:
     """Records argv[0] of every Popen in this process while installed."""
 
@@ -185,7 +199,7 @@ class ProgramRecorder:
             subprocess.Popen = self._original
 
     def note(self, args, kwargs) -> None:
-        if kwargs.get("shell"):
+        if kwargs.get("shell") or _is_optional_probe():
             return
         argv = [args] if isinstance(args, str | bytes | Path) else list(args or [])
         if not argv:
