@@ -79,6 +79,15 @@ class ServedAPI:
     def state(self) -> dict:
         return json.loads(self.shell(STATE))
 
+    def delete_all(self, timeout: float = 240) -> None:
+        """Delete every cluster through the API and wait (bounded) until the controller removed them all:
+        what a test leaves behind on the shared cluster, even when it fails half-way."""
+        http, deadline = self.session(), time.monotonic() + timeout
+        for row in self.state()["rows"]:
+            http.delete(f"{self.url}/api/clusters/{row['pk']}/", timeout=30)
+        while self.state()["rows"] and time.monotonic() < deadline:
+            time.sleep(2)
+
     def stop(self) -> int:
         """SIGTERM by pid (serve hands its Lease back); SIGKILL if it does not stop in 30 s."""
         if self.process.poll() is None:
