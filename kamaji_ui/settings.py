@@ -95,8 +95,15 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # The controller thread and request handlers write concurrently; wait instead of failing.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # The controller's threads and request handlers write concurrently. A deferred transaction that
+    # reads and then writes fails at once with "database is locked" (SQLite will not wait on a lock
+    # upgrade that could deadlock), whatever the timeout: so every transaction takes the write lock
+    # at BEGIN (IMMEDIATE) and waits up to `timeout` seconds for it; WAL lets readers go on meanwhile.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "timeout": int(os.environ.get("KAMAJI_UI_SQLITE_TIMEOUT", "20")),
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    })
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL")

@@ -1,7 +1,8 @@
 """Changing clusters: create, update, upgrade, delete. Views and the API call only these.
 
 Each service validates with the model's rules (the same for forms and API), writes in one
-transaction, records the audit event, and asks the controller to reconcile after commit.
+transaction, records the audit event, and asks the controller to reconcile after commit. A
+transaction SQLite refuses with "database is locked" is run again (kamaji_ui.db_locks).
 """
 
 from django.core.exceptions import ValidationError
@@ -9,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit import log as audit
+from kamaji_ui.db_locks import retry_when_locked
 from tenants.models import Organization, Phase, TenantControlPlane, Upgrade
 from tenants.services.queue import reconcile_soon
 
@@ -38,6 +40,7 @@ def build_tenant(*, organization: Organization, **fields) -> TenantControlPlane:
     return tenant
 
 
+@retry_when_locked
 @transaction.atomic
 def tenant_create(*, organization: Organization, by, request=None, **fields) -> TenantControlPlane:
     tenant = build_tenant(organization=organization, **fields)
@@ -49,6 +52,7 @@ def tenant_create(*, organization: Organization, by, request=None, **fields) -> 
     return tenant
 
 
+@retry_when_locked
 @transaction.atomic
 def tenant_update(*, tenant: TenantControlPlane, by, request=None, **fields) -> TenantControlPlane:
     tenant = TenantControlPlane.objects.select_for_update().get(pk=tenant.pk)
@@ -68,6 +72,7 @@ def tenant_update(*, tenant: TenantControlPlane, by, request=None, **fields) -> 
     return tenant
 
 
+@retry_when_locked
 @transaction.atomic
 def upgrade_request(*, tenant: TenantControlPlane, to_version: str, by, request=None) -> Upgrade:
     """Ask for a version change. One minor at a time, never down (what Kubernetes supports)."""
@@ -106,6 +111,7 @@ def check_upgrade_path(current: str, target: str) -> None:
         raise ValidationError({"to_version": f"Upgrade one minor version at a time (next: v{cmaj}.{cmin + 1})."})
 
 
+@retry_when_locked
 @transaction.atomic
 def tenant_delete(*, tenant: TenantControlPlane, by, request=None) -> TenantControlPlane:
     """Mark for deletion; the controller removes everything, then the row."""

@@ -21,6 +21,7 @@ from kubernetes.client.exceptions import ApiException
 from audit import log as audit
 from datastores.drivers import DriverError
 from datastores.services.assignment import NoDatastoreAvailable, assign_datastore
+from kamaji_ui.db_locks import retry_when_locked
 from tenants.models import Phase, TenantControlPlane, Upgrade
 from tenants.services import bootstrap, datastore_slice, pki, status
 from tenants.services.crashpoints import crashpoint
@@ -312,14 +313,22 @@ class TenantReconcile:
         after = {f: getattr(t, f) for f in STATUS_FIELDS}
         if after == self.before:
             return t.phase
-        with transaction.atomic():
-            row = TenantControlPlane.objects.select_for_update().filter(pk=t.pk).first()
-            if row is None or row.phase == Phase.DELETING:
-                return row.phase if row else t.phase
-            for name, value in after.items():
-                setattr(row, name, value)
-            row.save(update_fields=[*STATUS_FIELDS, "updated_at"])
-        return t.phase
+        return _write_status(t.pk, after) or t.phase
+
+
+@retry_when_locked
+@transaction.atomic
+def _write_status(pk: int, fields: dict) -> str | None:
+    """One short transaction: the status fields onto the row, unless it is gone or being deleted.
+
+    Returns the row's phase when it was not written (None: written, or the row is gone)."""
+    row = TenantControlPlane.objects.select_for_update().filter(pk=pk).first()
+    if row is None or row.phase == Phase.DELETING:
+        return row.phase if row else None
+    for name, value in fields.items():
+        setattr(row, name, value)
+    row.save(update_fields=[*STATUS_FIELDS, "updated_at"])
+    return None
 
 
 def reconcile_delete(tenant: TenantControlPlane, *, kube: Kube) -> Outcome:
@@ -342,11 +351,18 @@ def reconcile_delete(tenant: TenantControlPlane, *, kube: Kube) -> Outcome:
         _set_deleting_message(tenant, f"Removing the datastore slice: {exc}")
         return Outcome(10.0, Phase.DELETING)
     crashpoint("after-deprovision")
+    _delete_row(tenant)
+    return Outcome(None)
+
+
+@retry_when_locked
+@transaction.atomic
+def _delete_row(tenant: TenantControlPlane) -> None:
+    """The audit record and the row's deletion together, in one short transaction."""
     audit.record(None, "cluster.deleted", tenant, namespace=tenant.namespace, uid=str(tenant.uid))
     tenant.delete()
-    return Outcome(None)
 
 
 def _set_deleting_message(tenant: TenantControlPlane, message: str) -> None:
     if tenant.set_condition(status.READY, False, "Deleting", message):
-        tenant.save(update_fields=["conditions", "updated_at"])
+        retry_when_locked(tenant.save)(update_fields=["conditions", "updated_at"])
