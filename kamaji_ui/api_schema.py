@@ -7,9 +7,10 @@
   are declared on it with `extend_schema(responses=...)`; this fills in their JSON body.
 - Constraints: a validator decorated with kamaji_ui.openapi_constraints.documents adds its JSON
   schema (pattern, enum, lengths, item shape) to every serializer field it guards.
-- Path ids: their range (kamaji_ui.api_ids), the same that the routes accept.
+- Path ids: their range (kamaji_ui.api_ids), the same that the routes accept. Filters: also empty.
 """
 
+from django.core.validators import ProhibitNullCharactersValidator
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework import permissions
@@ -39,8 +40,20 @@ DESCRIPTIONS = {
     "409": "Conflicts with the object's current state",
     "415": "The body is not JSON",
 }
+NO_NUL = "^[^\\u0000]*$"  # DRF and django forms refuse NUL characters in text
+NO_FILTER = {"type": "string", "maxLength": 0, "description": "empty: not filtered"}
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
+
+
+def _empty_means_unset(parameters: list[dict]) -> list[dict]:
+    """django-filter and DRF's paginator read an empty value as not given (what an empty form field sends)."""
+    for parameter in parameters:
+        schema = parameter["schema"]
+        if schema.get("type") == "string" and "pattern" not in schema and "enum" not in schema:
+            schema["pattern"] = NO_NUL  # text filters refuse NUL characters (django's form fields do)
+        parameter["schema"] = {"anyOf": [schema, NO_FILTER]}
+    return parameters
 
 
 class TruthfulAutoSchema(AutoSchema):
@@ -81,11 +94,19 @@ class TruthfulAutoSchema(AutoSchema):
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
         for validator in getattr(field, "validators", ()):
+            if isinstance(validator, ProhibitNullCharactersValidator) and "pattern" not in schema:
+                schema["pattern"] = NO_NUL
             documented = schema_of(validator)
             if documented and "enum" in documented:
                 schema.pop("maxLength", None)  # an enum says it all
             schema.update(documented)
         return schema
+
+    def _get_filter_parameters(self):
+        return _empty_means_unset(super()._get_filter_parameters())
+
+    def _get_pagination_parameters(self):
+        return _empty_means_unset(super()._get_pagination_parameters())
 
     def _resolve_path_parameters(self, variables):
         parameters = super()._resolve_path_parameters(variables)

@@ -75,7 +75,8 @@ class ClusterSerializer(StrictJSONTypes, serializers.ModelSerializer):
 
     organization = CreatableOrganizationField()
     datastore = DataStoreChoiceField(required=False, allow_null=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True,
+                                              help_text="Username; null once that account is gone.")
 
     class Meta:
         model = TenantControlPlane
@@ -126,7 +127,8 @@ class UpgradeSerializer(StrictJSONTypes, serializers.ModelSerializer):
     cluster = serializers.PrimaryKeyRelatedField(source="tenant", read_only=True)
     cluster_name = serializers.CharField(source="tenant.name", read_only=True)
     organization = serializers.CharField(source="tenant.organization.slug", read_only=True)
-    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True,
+                                                help_text="Username; null for the system or a removed account.")
 
     class Meta:
         model = Upgrade
