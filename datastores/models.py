@@ -1,6 +1,8 @@
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from datastores.drivers.endpoints import outside_allowed_networks
 from kamaji_ui.encrypted_fields import EncryptedTextField
 
 
@@ -45,6 +47,10 @@ class DataStore(models.Model):
             isinstance(e, str) and e.strip() for e in self.endpoints
         ):
             raise ValidationError({"endpoints": "Give at least one endpoint."})
+        networks = settings.DATASTORE_ENDPOINT_NETWORKS
+        refused = [m for e in self.endpoints if (m := outside_allowed_networks(e, networks))]
+        if refused:
+            raise ValidationError({"endpoints": refused})
         if bool(self.client_certificate) != bool(self.client_key):
             raise ValidationError({"client_key": "A client certificate and its key go together."})
 

@@ -138,7 +138,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "kamaji_ui.api_schema.TruthfulAutoSchema",
+    # JSON in, typed as the schema says (kamaji_ui.api_strict); forms are the web UI's business.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -160,12 +163,18 @@ DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
 # reconcile reads. The default is what localcluster builds images for.
 KUBERNETES_VERSIONS = env_list("KAMAJI_UI_KUBERNETES_VERSIONS", localcluster_versions.TENANT_VERSIONS)
 DEFAULT_KUBERNETES_VERSION = os.environ.get("KAMAJI_UI_DEFAULT_KUBERNETES_VERSION", KUBERNETES_VERSIONS[-1])
+# One enum component for every field that takes a version (cluster, upgrade target).
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {"KubernetesVersionEnum": list(KUBERNETES_VERSIONS)}
 # Image repository for control-plane images (the local cluster imports under the same names).
 IMAGE_REPOSITORY = os.environ.get("KAMAJI_UI_IMAGE_REPOSITORY", "registry.k8s.io")
 KINE_IMAGE = os.environ.get("KAMAJI_UI_KINE_IMAGE", f"docker.io/rancher/kine:{localcluster_versions.KINE}")
 CLUSTER_DOMAIN = os.environ.get("KAMAJI_UI_CLUSTER_DOMAIN", "cluster.local")
 # The management cluster's own DNS domain (tenant Service names in the apiserver certificate).
 MANAGEMENT_CLUSTER_DOMAIN = os.environ.get("KAMAJI_UI_MANAGEMENT_CLUSTER_DOMAIN", "cluster.local")
+
+# Networks datastore endpoints must lie in (comma-separated CIDRs; empty: anywhere). The test suite's
+# API fuzzing sets the project's own addresses, so nothing it registers points off this machine.
+DATASTORE_ENDPOINT_NETWORKS = env_list("KAMAJI_UI_DATASTORE_NETWORKS", ())
 
 # Management cluster: KUBECONFIG, else in-cluster config, else the local cluster (embedded).
 KUBECONFIG = os.environ.get("KUBECONFIG") or None

@@ -1,8 +1,12 @@
 """Filters for cluster lists: the same filterset serves the UI table and the API."""
 
 import django_filters
+from django import forms
 from django.db.models import Q
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
 
+from kamaji_ui.api_ids import MAX_ID
 from tenants.models import Phase, TenantControlPlane, Upgrade
 
 
@@ -22,10 +26,20 @@ class TenantFilterSet(django_filters.FilterSet):
         )
 
 
+@extend_schema_field(serializers.IntegerField(min_value=1, max_value=MAX_ID))
+class IdFilter(django_filters.NumberFilter):
+    """An object id: a whole number in the range ids have (a larger one would overflow the database)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, min_value=1, max_value=MAX_ID, **kwargs)
+
+
 class UpgradeFilterSet(django_filters.FilterSet):
     # A plain number, not a choice of all clusters: an invalid-choice error for a cluster the caller
     # cannot see would tell them it exists.
-    cluster = django_filters.NumberFilter(field_name="tenant_id", label="Cluster id")
+    cluster = IdFilter(field_name="tenant_id", label="Cluster id")
     state = django_filters.ChoiceFilter(choices=Upgrade.State.choices)
 
     class Meta:

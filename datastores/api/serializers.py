@@ -11,11 +11,14 @@ from rest_framework import serializers
 
 from datastores.models import DataStore
 from kamaji_ui.api_errors import as_api_validation_error
+from kamaji_ui.api_strict import StrictJSONTypes
 
 SECRET_FIELDS = ("ca_key", "client_key", "password")
 
 
-class DataStoreSerializer(serializers.ModelSerializer):
+class DataStoreSerializer(StrictJSONTypes, serializers.ModelSerializer):
+    """A datastore server; secrets are write-only."""
+
     ca_key_set = serializers.SerializerMethodField()
     client_key_set = serializers.SerializerMethodField()
     password_set = serializers.SerializerMethodField()

@@ -5,12 +5,14 @@ people outside operations have no reason to know about (one consistent answer, n
 """
 
 from django.http import Http404
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import permissions, viewsets
 
 from audit import log as audit
 from datastores.api.serializers import SECRET_FIELDS, DataStoreSerializer
+from datastores.filtersets import DataStoreFilterSet
 from datastores.models import DataStore
+from kamaji_ui import api_ids
 from kamaji_ui.api_auth import API_AUTHENTICATION_CLASSES
 from tenants import selectors
 from tenants.authorization import is_operator
@@ -19,9 +21,13 @@ from tenants.authorization import is_operator
 class OperatorsOnly(permissions.BasePermission):
     """Anonymous: 401 (log in). Signed in but not staff: 404, as if nothing were here."""
 
+    hides_with_404 = True  # kamaji_ui.api_schema documents the 404 on every operation behind it
+
     def has_permission(self, request, view):
         if not request.user.is_authenticated:
             return False
+        if request.method not in view.allowed_methods:
+            return True  # DRF answers 405 next: which methods a route takes is in the public schema anyway
         if not is_operator(request.user):
             raise Http404
         return True
@@ -37,16 +43,17 @@ def _audit_fields(datastore: DataStore, changed) -> dict:
     create=extend_schema(summary="Register a datastore"),
     retrieve=extend_schema(summary="One datastore (secrets are reported as set or not, never returned)"),
     partial_update=extend_schema(summary="Change a datastore (omitted secrets are kept)"),
-    destroy=extend_schema(summary="Remove a datastore that holds no clusters (409 if it still does)"),
+    destroy=extend_schema(summary="Remove a datastore that holds no clusters (409 if it still does)",
+                          responses={204: None, 409: OpenApiResponse(description="It still holds clusters")}),
 )
 class DataStoreViewSet(viewsets.ModelViewSet):
     authentication_classes = API_AUTHENTICATION_CLASSES
     permission_classes = [OperatorsOnly]
     serializer_class = DataStoreSerializer
     queryset = DataStore.objects.none()  # for the schema; requests use get_queryset
-    filterset_fields = ["driver", "enabled"]
+    filterset_class = DataStoreFilterSet
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = api_ids.ID_ROUTE_REGEX
 
     def get_queryset(self):
         return selectors.datastores_with_usage()

@@ -10,6 +10,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from datastores.models import DataStore
+from kamaji_ui.api_strict import StrictJSONTypes
+from tenants import validation
 from tenants.authorization import ALLOWED_ROLES, Action, is_operator, organizations_for
 from tenants.models import Organization, TenantControlPlane, Upgrade
 from tenants.services import lifecycle
@@ -68,10 +70,13 @@ def _name_clash_on_name(exc: DjangoValidationError) -> DjangoValidationError:
     return DjangoValidationError(errors)
 
 
-class ClusterSerializer(serializers.ModelSerializer):
+class ClusterSerializer(StrictJSONTypes, serializers.ModelSerializer):
+    """A tenant cluster: the spec you set and the status the controller reports."""
+
     organization = CreatableOrganizationField()
     datastore = DataStoreChoiceField(required=False, allow_null=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True,
+                                              help_text="Username; null once that account is gone.")
 
     class Meta:
         model = TenantControlPlane
@@ -82,6 +87,7 @@ class ClusterSerializer(serializers.ModelSerializer):
         read_only_fields = ("id", "uid", *STATUS_FIELDS, "created_at", "updated_at")
         # Uniqueness is checked by the model's full_clean in the service (one rule, one message).
         validators = []
+        extra_kwargs = {"dns_service_ip": {"validators": [validation.validate_ip_address]}}
 
     def create(self, validated_data):
         request = self.context["request"]
@@ -115,11 +121,14 @@ class ClusterUpdateSerializer(ClusterSerializer):
         return lifecycle.tenant_update(tenant=instance, by=request.user, request=request, **validated_data)
 
 
-class UpgradeSerializer(serializers.ModelSerializer):
+class UpgradeSerializer(StrictJSONTypes, serializers.ModelSerializer):
+    """A version change of one cluster, with its steps."""
+
     cluster = serializers.PrimaryKeyRelatedField(source="tenant", read_only=True)
     cluster_name = serializers.CharField(source="tenant.name", read_only=True)
     organization = serializers.CharField(source="tenant.organization.slug", read_only=True)
-    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True,
+                                                help_text="Username; null for the system or a removed account.")
 
     class Meta:
         model = Upgrade
@@ -150,5 +159,7 @@ class OrganizationSerializer(serializers.ModelSerializer):
         return is_operator(_request_user(self)) or org.role in ALLOWED_ROLES[Action.CHANGE]
 
 
-class BreakGlassSerializer(serializers.Serializer):
+class BreakGlassSerializer(StrictJSONTypes, serializers.Serializer):
+    """Why an operator needs administrator access."""
+
     reason = serializers.CharField(max_length=500, help_text="Why you need administrator access (audited).")

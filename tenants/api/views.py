@@ -13,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from datastores.api.views import OperatorsOnly
+from kamaji_ui import api_ids
 from kamaji_ui.api_auth import API_AUTHENTICATION_CLASSES
 from kamaji_ui.api_errors import Conflict
 from tenants import selectors
@@ -59,7 +60,7 @@ class ClusterViewSet(
     queryset = TenantControlPlane.objects.none()  # for the schema; requests use get_queryset
     # PUT would mean "replace", but most of a cluster cannot change after creation: PATCH only.
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = api_ids.ID_ROUTE_REGEX
 
     def get_queryset(self):
         return selectors.tenant_list_for(self.request.user)
@@ -90,6 +91,7 @@ class ClusterViewSet(
         request=None,
         responses={
             (200, "application/yaml"): OpenApiResponse(OpenApiTypes.STR, description="kubeconfig YAML"),
+            403: OpenApiResponse(description="Your role does not allow downloading kubeconfigs"),
             409: OpenApiResponse(description="The cluster has no endpoint or certificates yet"),
         },
     )
