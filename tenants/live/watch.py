@@ -125,7 +125,8 @@ class KindWatcher(threading.Thread):
     def relist(self) -> None:
         resp = self._fn(_preload_content=False, _request_timeout=30, **self._selector(), **self._accept(METADATA_LIST))
         body = json.loads(resp.data)
-        touched = self._store.replace(self.spec.kind, body.get("items", []))
+        # A PartialObjectMetadataList with nothing in it has "items": null.
+        touched = self._store.replace(self.spec.kind, body.get("items") or [])
         self.resource_version = body["metadata"]["resourceVersion"]
         self.lists += 1
         self.synced.set()
