@@ -9,7 +9,7 @@ WebSocket clients with a signed-in session, scales the Deployment by one, and pr
 the delay from the watch event (the server stamps each update with the time its watch received
 the change) to each client's receipt: p50, p99, max; and the watches: the WATCH requests the
 management API server holds (its `apiserver_longrunning_requests{verb="WATCH"}` gauge, on the
-four watched kinds and in all: other users of the shared cluster move these) and the TCP
+kinds the app's informers watch and in all: other users of the shared cluster move these) and the TCP
 connections the app server itself holds to the API server (`ss`, by its pid) -- neither grows
 with N. Loopback and the local cluster only; every wait is bounded.
 """
@@ -41,18 +41,19 @@ import aiohttp  # noqa: E402  (a pinned dependency of kubernetes==37.0.2)
 from kubernetes import client  # noqa: E402
 
 from localcluster import testing as localcluster_testing  # noqa: E402
+from tenants.informers import WATCHES  # noqa: E402
 from tests.live import served_app, workload  # noqa: E402
 
 CONNECT_CONCURRENCY = 25
 CONNECT_TIMEOUT = 180  # seconds for all N clients to connect and get their snapshot
 DELIVERY_TIMEOUT = 60  # seconds for the update to reach every client
-OUR_KINDS = {("", "pods"), ("apps", "deployments"), ("", "services"), ("", "events")}
+OUR_KINDS = {(spec.group, spec.kind) for spec in WATCHES}
 STAMP = re.compile(r'id="live-stamp"[^>]*data-event-at="([0-9.]+)"')
 WATCH_METRIC = re.compile(r'^apiserver_longrunning_requests\{([^}]*)\} (\S+)$', re.M)
 
 
 def watch_counts(api: client.ApiClient) -> tuple[int, int]:
-    """(WATCH requests on pods/deployments/services/events across namespaces, all WATCH requests)."""
+    """(WATCH requests across namespaces on the kinds the informers watch, all WATCH requests)."""
     method, url, headers, _body, _post = api.param_serialize("GET", "/metrics", auth_settings=["BearerToken"])
     response = api.call_api(method, url, header_params=headers, _request_timeout=30)
     response.read()
@@ -177,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         baseline = watch_counts(api)
         app = served_app.serve(env, workdir=workdir)
         print(f"server {app.url} (pid {app.process.pid}), namespace {seeded['namespace']}", flush=True)
-        print(f"WATCH requests before the server started: {baseline[0]} on pods/deployments/services/events, "
+        print(f"WATCH requests before the server started: {baseline[0]} on the {len(WATCHES)} informer kinds, "
               f"{baseline[1]} in all", flush=True)
         print(f"{'N':>5} {'got':>5} {'connect s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
               f"{'kinds WATCH':>11} {'all WATCH':>9} {'server conns':>12}", flush=True)

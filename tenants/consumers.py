@@ -15,10 +15,10 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from tenants import informers
 from tenants.authorization import Action, tenant_for, visible_tenants
 from tenants.live import fragments, logs, snapshot
 from tenants.live.publish import LIST_GROUP, LIST_SECTION, LIVE_GROUP, LIVE_SECTION, MESSAGE_TYPE, publisher
-from tenants.live.watch import running_watchers, start_watchers
 from tenants.models import TenantControlPlane
 from tenants.services.kube import management_api_client
 
@@ -48,12 +48,13 @@ class FanOutDispatch:
 
 
 async def _ensure_local_watchers(channel_layer) -> None:
-    """With the in-memory layer only this process can publish to its consumers: run the watchers here."""
+    """With the in-memory layer only this process can publish to its consumers: its informers feed them
+    (the same ones its in-process controller holds, if it leads)."""
     publisher.bind_loop(asyncio.get_running_loop())
     if isinstance(channel_layer, InMemoryChannelLayer) and settings.LIVE_WATCHERS_IN_SERVER \
-            and running_watchers() is None:
+            and not informers.serves_live():
         try:
-            await asyncio.to_thread(start_watchers)
+            await asyncio.to_thread(informers.start_live)
         except Exception as exc:  # no cluster configured: the page still gets DB status
             log.warning("live: cannot start watchers: %s", exc)
 

@@ -1,8 +1,8 @@
 """Render what changed once, send it to the tenant's channel-layer group.
 
-Changes arrive from the watch threads and from status saves; one publisher thread drains them
-in batches, so a burst of watch events for one tenant becomes one render per section, and a
-render goes to the group once however many browsers are in it.
+Changes arrive from the informers (`tenants.informers` subscribes `kind_changed`) and from status
+saves; one publisher thread drains them in batches, so a burst of watch events for one tenant
+becomes one render per section, and a render goes to the group once however many browsers are in it.
 """
 
 import asyncio
@@ -10,6 +10,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import close_old_connections
@@ -51,6 +52,8 @@ class Publisher:
         self._idle = threading.Condition()
         self._outstanding = 0  # changes queued or being published
         self.sent = 0
+        # Since when the informers feeding this publisher have been failing (set by tenants.informers).
+        self.watch_failing_since: Callable[[], float | None] = lambda: None
 
     def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         """The event loop the consumers of this process run in (needed by the in-memory layer)."""
@@ -119,7 +122,7 @@ class Publisher:
             if section == LIVE_SECTION:
                 self._send(LIVE_GROUP, {"type": MESSAGE_TYPE, "section": section, "tenant": pk, "event_at": event_at,
                                         "html": fragments.render_live_status(connected=True, source="watch",
-                                                                             stale_since=watch_failing_since())})
+                                                                             stale_since=self.watch_failing_since())})
                 continue
             if section == LIST_SECTION:
                 self._send(LIST_GROUP, {"type": MESSAGE_TYPE, "section": section, "tenant": pk, "event_at": event_at,
@@ -171,13 +174,6 @@ class Publisher:
         """Drop the dedup memory of a tenant (so the next render is sent even if unchanged)."""
         for key in [k for k in self._last_html if k[0] == tenant_pk]:
             del self._last_html[key]
-
-
-def watch_failing_since() -> float | None:
-    from tenants.live.watch import running_watchers
-
-    watchers = running_watchers()
-    return watchers.failing_since() if watchers else None
 
 
 publisher = Publisher()

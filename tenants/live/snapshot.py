@@ -5,10 +5,11 @@ import logging
 
 from kubernetes import client
 
+from tenants import informers
 from tenants.live import fragments
 from tenants.live.store import InNamespace, store
-from tenants.live.watch import management_api_client, running_watchers
 from tenants.models import TenantControlPlane
+from tenants.services.kube import management_api_client
 from tenants.services.manifests.labels import MANAGED_SELECTOR, TENANT_KEY
 
 log = logging.getLogger(__name__)
@@ -45,8 +46,7 @@ class Unavailable:
 
 def objects_for(tenant: TenantControlPlane) -> tuple[fragments.TenantObjects, str]:
     """The best source for `tenant`'s objects, and its name ("watch", "list" or "unavailable")."""
-    watchers = running_watchers()
-    if watchers is not None and store.all_synced():
+    if informers.running() is not None and store.all_synced():
         return InNamespace(store, tenant.namespace), "watch"
     try:
         return ListedObjects(tenant, management_api_client()), "list"
@@ -67,7 +67,7 @@ def render_snapshot(tenant: TenantControlPlane, *, objects: fragments.TenantObje
     parts = [fragments.render_section(s, tenant_pk=tenant.pk, objects=objects, tenant=tenant)
              for s in fragments.SECTION_TEMPLATES]
     parts.append(fragments.render_log_panel(selected=None, lines=[]))
-    stale_since = running_watchers().failing_since() if source == "watch" else None
+    stale_since = informers.failing_since() if source == "watch" else None
     parts.append(fragments.render_live_status(connected=True, source=source, stale_since=stale_since))
     parts.append(fragments.render_stamp(tenant_pk=tenant.pk, event_at=None))
     return "".join(p for p in parts if p)

@@ -1,7 +1,8 @@
-"""The watchers' in-memory copy of the management cluster's objects, indexed by tenant.
+"""The informers' in-memory copy of the management cluster's objects, indexed by tenant.
 
 Written by the watch threads, read by snapshots and by the publisher; one lock guards it all
-(updates are tiny and reads copy out).
+(updates are tiny and reads copy out). Secrets and ConfigMaps are kept as metadata only (their
+informers ask for PartialObjectMetadata): the controller needs to know they changed, not what is in them.
 """
 
 import re
@@ -10,7 +11,8 @@ from collections import defaultdict
 
 from tenants.services.manifests.labels import TENANT_KEY
 
-KINDS = ("pods", "deployments", "services", "events")
+# Every kind the informers follow (tenants.informers.WATCHES, in this order).
+KINDS = ("namespaces", "configmaps", "secrets", "services", "deployments", "poddisruptionbudgets", "pods", "events")
 
 # TenantControlPlane.namespace is "kui-<pk>-<name>"; Events carry no labels of ours, so their
 # tenant is read from the namespace they live in.
@@ -32,6 +34,10 @@ def _key(obj: dict) -> tuple[str, str]:
     return meta.get("namespace", ""), meta["name"]
 
 
+def _versions(objects: dict[tuple[str, str], dict]) -> dict[tuple[str, str], str]:
+    return {key: obj["metadata"].get("resourceVersion", "") for key, obj in objects.items()}
+
+
 class ObjectStore:
     def __init__(self, *, events_per_tenant: int = 100):
         self._lock = threading.Lock()
@@ -41,14 +47,17 @@ class ObjectStore:
         self._events_per_tenant = events_per_tenant
 
     def replace(self, kind: str, objects: list[dict]) -> set[int]:
-        """Install a full list (after a list call or a 410 re-list). Returns every tenant touched."""
+        """Install a full list (after a list call or a 410 re-list). Returns the tenants whose objects of
+        this kind differ from what was held (added, removed or at another resourceVersion)."""
         fresh: dict[int, dict[tuple[str, str], dict]] = defaultdict(dict)
         for obj in objects:
             pk = tenant_of(kind, obj)
             if pk is not None:
                 fresh[pk][_key(obj)] = obj
         with self._lock:
-            touched = set(self._by_tenant[kind]) | set(fresh)
+            held = self._by_tenant[kind]
+            touched = {pk for pk in set(held) | set(fresh)
+                       if _versions(held.get(pk, {})) != _versions(fresh.get(pk, {}))}
             self._by_tenant[kind] = fresh
             if kind == "events":
                 for pk in fresh:

@@ -1,9 +1,9 @@
-"""One watch per kind on the management cluster, shared by every open page.
+"""An informer for one kind on the management cluster: list, then watch, kept in a store.
 
 Each `KindWatcher` lists once, then watches from the list's resourceVersion with bookmarks
-(so a reconnect resumes where it stopped), re-lists on 410 Gone, and reports every change to
-the publisher, which renders and fans it out to the tenant's channel-layer group. The number of
-watches is len(WATCHES) whatever the number of browsers.
+(so a reconnect resumes where it stopped), re-lists on 410 Gone, and reports every change of a
+tenant's objects to one callback. Which kinds run, and who hears of their changes, is wired in
+`tenants.informers` (one informer per kind per process, whatever the number of browsers).
 """
 
 import json
@@ -18,29 +18,24 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from kubernetes.watch.watch import iter_resp_lines
 
-from tenants.live.store import ObjectStore, store
-from tenants.services.kube import management_api_client
-from tenants.services.manifests.labels import MANAGED_SELECTOR
+from tenants.live.store import ObjectStore
 
 log = logging.getLogger(__name__)
 
 HTTP_GONE = 410
+# Metadata only (what client-go's metadata informers ask for): no Secret data leaves the API server.
+METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1, application/json"
+METADATA_WATCH = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1, application/json"
 
 
 @dataclass(frozen=True)
 class WatchSpec:
-    kind: str
+    kind: str  # the resource's plural, as the API (and the store) names it
+    group: str  # its API group ("" for core)
     api: type
-    list_all: str  # the *_for_all_namespaces method
+    list_all: str  # the *_for_all_namespaces method (list_namespace for Namespaces)
     label_selector: str | None  # Events carry no labels of ours: watched whole, kept per tenant namespace
-
-
-WATCHES = (
-    WatchSpec("pods", client.CoreV1Api, "list_pod_for_all_namespaces", MANAGED_SELECTOR),
-    WatchSpec("deployments", client.AppsV1Api, "list_deployment_for_all_namespaces", MANAGED_SELECTOR),
-    WatchSpec("services", client.CoreV1Api, "list_service_for_all_namespaces", MANAGED_SELECTOR),
-    WatchSpec("events", client.CoreV1Api, "list_event_for_all_namespaces", None),
-)
+    metadata_only: bool = False
 
 
 class Gone(Exception):
@@ -58,7 +53,7 @@ class KindWatcher(threading.Thread):
                  on_change: ChangeCallback, timeout_seconds: int = 300,
                  client_factory: Callable[[], client.ApiClient] | None = None,
                  on_health: HealthCallback | None = None):
-        super().__init__(name=f"live-watch-{spec.kind}", daemon=True)
+        super().__init__(name=f"informer-{spec.kind}", daemon=True)
         self.spec = spec
         self._fn = getattr(spec.api(api_client), spec.list_all)
         self._client_factory = client_factory
@@ -79,6 +74,9 @@ class KindWatcher(threading.Thread):
 
     def _selector(self) -> dict:
         return {"label_selector": self.spec.label_selector} if self.spec.label_selector else {}
+
+    def _accept(self, metadata_media_type: str) -> dict:
+        return {"_headers": {"Accept": metadata_media_type}} if self.spec.metadata_only else {}
 
     def run(self) -> None:
         backoff = 1.0
@@ -125,9 +123,10 @@ class KindWatcher(threading.Thread):
             self._on_health(self.spec.kind, self.failing_since)
 
     def relist(self) -> None:
-        resp = self._fn(_preload_content=False, _request_timeout=30, **self._selector())
+        resp = self._fn(_preload_content=False, _request_timeout=30, **self._selector(), **self._accept(METADATA_LIST))
         body = json.loads(resp.data)
-        touched = self._store.replace(self.spec.kind, body.get("items", []))
+        # A PartialObjectMetadataList with nothing in it has "items": null.
+        touched = self._store.replace(self.spec.kind, body.get("items") or [])
         self.resource_version = body["metadata"]["resourceVersion"]
         self.lists += 1
         self.synced.set()
@@ -138,11 +137,12 @@ class KindWatcher(threading.Thread):
 
     def watch_once(self) -> None:
         """One watch request, until the server ends it (timeout), an error, or stop()."""
-        # Jitter so the four watches do not all reconnect in the same second.
+        # Jitter so the watches do not all reconnect in the same second.
         timeout = self._timeout + random.randint(0, 30)
         resp = self._fn(
             watch=True, allow_watch_bookmarks=True, resource_version=self.resource_version,
             timeout_seconds=timeout, _preload_content=False, _request_timeout=(10, timeout + 30), **self._selector(),
+            **self._accept(METADATA_WATCH),
         )
         self._resp = resp
         self.watches += 1
@@ -204,66 +204,3 @@ class Watchers:
             w.stop()
         for w in self.watchers:
             w.join(timeout=5)
-
-
-_lock = threading.Lock()
-_running: Watchers | None = None
-
-
-def start_watchers(*, api_client: client.ApiClient | None = None, object_store: ObjectStore | None = None,
-                   on_change: ChangeCallback | None = None) -> Watchers:
-    """Start one watcher per kind (idempotent: a second call returns the running set).
-
-    Called by the controller (its own process, or in-process in the embedded default) and, with
-    the in-memory channel layer, by the first WebSocket consumer of the server process.
-    """
-    global _running
-    with _lock:
-        if _running is not None:
-            return _running
-        from tenants.live.publish import publisher
-
-        on_change = on_change or publisher.kind_changed
-        api_client = api_client or management_api_client()
-        object_store = object_store or store
-        watchers = [KindWatcher(spec, api_client=api_client, object_store=object_store, on_change=on_change,
-                                client_factory=management_api_client, on_health=publisher.health_changed)
-                    for spec in WATCHES]
-        for w in watchers:
-            w.start()
-        _running = Watchers(watchers)
-        return _running
-
-
-def running_watchers() -> Watchers | None:
-    return _running
-
-
-def stop_watchers() -> None:
-    global _running
-    with _lock:
-        if _running is not None:
-            _running.stop()
-            _running = None
-            store.clear()
-
-
-def run_watchers_while_leading(*, leading: threading.Event, stop: threading.Event) -> None:
-    """For a controller in its own process (channels-redis): run the watchers while this replica leads.
-
-    One replica publishes each change, and every server replica's consumers receive it through
-    Redis. With the in-memory layer there is nobody to publish to from here (the server process
-    runs its own watchers), so this returns at once.
-    """
-    from channels.layers import InMemoryChannelLayer, get_channel_layer
-
-    if isinstance(get_channel_layer(), InMemoryChannelLayer):
-        log.info("live watchers: in-memory channel layer, the server process runs them")
-        return
-    while not stop.is_set():
-        if not leading.wait(timeout=1.0):
-            continue
-        start_watchers()
-        while leading.is_set() and not stop.is_set():
-            stop.wait(1.0)
-        stop_watchers()

@@ -2,8 +2,10 @@
 
 Work arrives from four sources, all folded into one schedule keyed by tenant pk (so a burst of
 events is one reconcile): the in-process queue filled after a DB commit (`queue.reconcile_soon`),
-watches on the Deployments and Pods the product owns, a poll of the database for rows whose
-spec moved on (for a controller running in its own process), and a periodic resync of all.
+the process's informers on every kind the product owns (`tenants.informers`: a deleted or edited
+Secret, ConfigMap, Service, Deployment, PDB or Namespace, a pod changing; held while leading), a
+poll of the database for rows whose spec moved on (for a controller running in its own process),
+and a periodic resync of all.
 Failures back off exponentially per tenant; `RetryLater` waits as long as it asks.
 
 Entry points: `Controller().run(stop_event)` (the loop; `manage.py controller`, or a thread of
@@ -21,14 +23,13 @@ import uuid
 
 from django.conf import settings
 from django.db import close_old_connections, connection
-from kubernetes import client, watch
 
 from datastores.services.health import run_health_checks
+from tenants import informers
 from tenants.models import Phase, TenantControlPlane
 from tenants.services import queue
 from tenants.services.kube import Kube, management
 from tenants.services.leader import RENEW_SECONDS, LeaderElector
-from tenants.services.manifests.labels import MANAGED_SELECTOR, TENANT_KEY
 from tenants.services.reconcile import Outcome, reconcile_tenant
 
 log = logging.getLogger(__name__)
@@ -165,8 +166,7 @@ class Controller:
             threading.Thread(target=self._feed_from_queue, args=(stop,), name="kui-queue", daemon=True),
             threading.Thread(target=self._poll, args=(stop,), name="kui-poll", daemon=True),
             threading.Thread(target=run_health_checks, args=(stop, self.leading), name="kui-ds-health", daemon=True),
-            *(threading.Thread(target=self._watch, args=(stop, kind), name=f"kui-watch-{kind}", daemon=True)
-              for kind in ("deployments", "pods")),
+            threading.Thread(target=self._follow_cluster, args=(stop,), name="kui-informers", daemon=True),
             *(threading.Thread(target=self._work, args=(stop,), name=f"kui-worker-{i}", daemon=True)
               for i in range(self.workers)),
         ]
@@ -228,27 +228,30 @@ class Controller:
             if pk is not None:
                 self.schedule.add(pk)
 
-    def _watch(self, stop: threading.Event, kind: str) -> None:
-        """Owned objects changing (a pod dying, a rollout progressing) trigger their tenant."""
-        lister = {
-            "deployments": client.AppsV1Api(self.kube.api_client).list_deployment_for_all_namespaces,
-            "pods": client.CoreV1Api(self.kube.api_client).list_pod_for_all_namespaces,
-        }[kind]
-        while not stop.is_set():
-            if not self.leading.wait(timeout=1.0):
-                continue
-            w = watch.Watch()
-            try:
-                for event in w.stream(lister, label_selector=MANAGED_SELECTOR, timeout_seconds=60,
-                                      _request_timeout=75):
-                    pk = (event["object"].metadata.labels or {}).get(TENANT_KEY, "")
-                    if pk.isdigit():
-                        self.schedule.add(int(pk), EVENT_DELAY)
-                    if stop.is_set():
-                        w.stop()
-            except Exception as exc:  # reconnect after API restarts and 410 Gone
-                log.info("watch on %s ended (%s); reconnecting", kind, exc.__class__.__name__)
-                stop.wait(2.0)
+    def _follow_cluster(self, stop: threading.Event) -> None:
+        """While leading, hold the process's informers: an owned object changing triggers its tenant."""
+        name = f"controller-{self.identity}"
+        informers.subscribe(name, kinds=informers.CONTROLLER_KINDS, on_change=self._object_changed)
+        try:
+            while not stop.is_set():
+                if not self.leading.wait(timeout=1.0):
+                    continue
+                try:
+                    informers.hold(name, api_client=self.kube.api_client)
+                except Exception:  # no cluster configured yet: the poll and resync still work
+                    log.exception("controller: cannot start the informers")
+                    stop.wait(5.0)
+                    continue
+                while self.leading.is_set() and not stop.is_set():
+                    stop.wait(1.0)
+                informers.release(name)
+        finally:
+            informers.release(name)
+            informers.unsubscribe(name)
+
+    def _object_changed(self, pk: int, kind: str, received_at: float) -> None:
+        if self.leading.is_set():
+            self.schedule.add(pk, EVENT_DELAY)
 
     def _work(self, stop: threading.Event) -> None:
         while not stop.is_set():

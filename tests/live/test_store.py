@@ -16,11 +16,13 @@ def test_tenant_of_reads_the_label_or_for_events_the_namespace():
     assert tenant_of("events", obj("e", namespace="kube-system", tenant=None)) is None
 
 
-def test_replace_reports_tenants_that_appeared_or_vanished():
+def test_replace_reports_tenants_whose_objects_appeared_vanished_or_changed():
     store = ObjectStore()
     assert store.replace("pods", [obj("a"), obj("b", tenant="8", namespace="kui-8-x")]) == {7, 8}
-    assert store.replace("pods", [obj("a")]) == {7, 8}  # 8's pod is gone: its page must hear of it
+    assert store.replace("pods", [obj("a")]) == {8}  # 8's pod is gone: its page (and controller) must hear of it
     assert store.for_tenant("pods", 8) == []
+    assert store.replace("pods", [obj("a", rv="2")]) == {7}  # changed while the watch was away
+    assert store.replace("pods", [obj("a", rv="2")]) == set()  # a re-list that finds nothing new is quiet
     assert store.synced("pods") and not store.all_synced()
 
 

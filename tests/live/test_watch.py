@@ -1,4 +1,4 @@
-"""The watchers against the real management cluster: list, follow changes, route them to tenants."""
+"""The informers against the real management cluster: list, follow changes, route them to tenants."""
 
 import random
 import threading
@@ -8,20 +8,16 @@ import pytest
 from channels.layers import channel_layers
 from kubernetes import client
 
+from tenants import informers
+from tenants.informers import WATCHES
 from tenants.live.store import KINDS, ObjectStore
-from tenants.live.watch import (
-    WATCHES,
-    Gone,
-    KindWatcher,
-    Watchers,
-    run_watchers_while_leading,
-    running_watchers,
-    stop_watchers,
-)
+from tenants.live.watch import Gone, KindWatcher, Watchers
 from tests.live import workload
 from tests.live.conftest import layer_settings
 
 # Every test here but the last needs the real cluster (marked one by one).
+
+PODS = next(spec for spec in WATCHES if spec.kind == "pods")
 
 
 class Recorder:
@@ -127,7 +123,7 @@ def test_410_gone_makes_the_watcher_list_again(management_cluster):
             return super().watch_once()
 
     store, recorder = ObjectStore(), Recorder()
-    watcher = ExpiresOnce(WATCHES[0], api_client=management_cluster.api_client(), object_store=store,
+    watcher = ExpiresOnce(PODS, api_client=management_cluster.api_client(), object_store=store,
                           on_change=recorder, timeout_seconds=5)
     watcher.start()
     try:
@@ -140,7 +136,7 @@ def test_410_gone_makes_the_watcher_list_again(management_cluster):
 
 @pytest.mark.cluster
 def test_a_410_error_event_in_the_stream_is_gone(management_cluster):
-    watcher = KindWatcher(WATCHES[0], api_client=management_cluster.api_client(), object_store=ObjectStore(),
+    watcher = KindWatcher(PODS, api_client=management_cluster.api_client(), object_store=ObjectStore(),
                           on_change=Recorder())
     with pytest.raises(Gone):
         watcher._handle({"type": "ERROR", "object": {"kind": "Status", "code": 410, "reason": "Expired",
@@ -155,21 +151,21 @@ def test_a_separate_controller_runs_the_watchers_only_while_it_leads(management_
     settings.KUBECONFIG = str(management_cluster.kubeconfig)
     channel_layers.backends.clear()
     leading, stop = threading.Event(), threading.Event()
-    thread = threading.Thread(target=run_watchers_while_leading, kwargs={"leading": leading, "stop": stop})
+    thread = threading.Thread(target=informers.run_live_while_leading, kwargs={"leading": leading, "stop": stop})
     thread.start()
     try:
         time.sleep(1.5)
-        assert running_watchers() is None  # a follower holds no watches
+        assert informers.running() is None  # a follower holds no watches
         leading.set()
-        wait_for(lambda: running_watchers() is not None and running_watchers().wait_synced(0), timeout=30,
+        wait_for(lambda: informers.running() is not None and informers.running().wait_synced(0), timeout=30,
                  what="watchers of the leader")
-        assert len(running_watchers().watchers) == len(WATCHES)
+        assert len(informers.running().watchers) == len(WATCHES) and informers.serves_live()
         leading.clear()
-        wait_for(lambda: running_watchers() is None, timeout=30, what="watchers stopped on losing the lease")
+        wait_for(lambda: informers.running() is None, timeout=30, what="watchers stopped on losing the lease")
     finally:
         stop.set()
         thread.join(timeout=30)
-        stop_watchers()
+        informers.stop_all()
         channel_layers.backends.clear()
 
 
@@ -181,7 +177,7 @@ def test_a_watch_that_cannot_reach_the_api_server_reports_itself_failing():
     config.host = f"https://127.0.0.1:{free_port()}"
     config.retries = False
     health: list[tuple[str, float | None]] = []
-    watcher = KindWatcher(WATCHES[0], api_client=client.ApiClient(config), object_store=ObjectStore(),
+    watcher = KindWatcher(PODS, api_client=client.ApiClient(config), object_store=ObjectStore(),
                           on_change=Recorder(), on_health=lambda kind, since: health.append((kind, since)))
     watcher.start()
     try:

@@ -16,10 +16,10 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from kamaji_ui.asgi import application
+from tenants import informers
 from tenants.consumers import CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED
 from tenants.live.publish import publisher
 from tenants.live.store import store
-from tenants.live.watch import running_watchers, start_watchers, stop_watchers
 from tenants.models import Phase
 from tests.factories import make_org, make_tenant, make_upgrade, make_user
 from tests.live import workload
@@ -251,10 +251,10 @@ def test_a_pod_started_in_the_cluster_reaches_the_page_through_the_watchers(mana
     viewer = make_user(role="viewer", org=tenant.organization)
     cookie = session_cookie(viewer)
     api = management_cluster.api_client()
-    start_watchers(api_client=api)
+    informers.start_live(api_client=api)
 
     async def scenario():
-        assert await asyncio.to_thread(running_watchers().wait_synced, 30)
+        assert await asyncio.to_thread(informers.running().wait_synced, 30)
         comm = communicator(f"/ws/clusters/{tenant.pk}/", cookie)
         assert (await comm.connect(timeout=TIMEOUT))[0]
         snapshot = await comm.receive_from(timeout=TIMEOUT)
@@ -275,7 +275,7 @@ def test_a_pod_started_in_the_cluster_reaches_the_page_through_the_watchers(mana
     try:
         asyncio.run(scenario())
     finally:
-        stop_watchers()
+        informers.stop_all()
         workload.delete(api, tenant.namespace)
 
 

@@ -10,7 +10,7 @@ import threading
 
 from django.core.management.base import BaseCommand
 
-from tenants.live.watch import run_watchers_while_leading
+from tenants.informers import run_live_while_leading
 from tenants.services.controller import Controller
 
 
@@ -33,8 +33,8 @@ class Command(BaseCommand):
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
         controller = Controller(workers=workers)
-        # Live status (with Redis the web replicas do not watch): the leader runs the one-watch-per-kind
-        # fan-out for every server replica; followers hold no watches.
-        threading.Thread(target=run_watchers_while_leading, kwargs={"leading": controller.leading, "stop": stop},
+        # Live status (with Redis the web replicas do not watch): the leader's informers (the ones its
+        # schedule follows) also feed the fan-out for every server replica; followers hold no watches.
+        threading.Thread(target=run_live_while_leading, kwargs={"leading": controller.leading, "stop": stop},
                          name="live-watchers", daemon=True).start()
         controller.run(stop)

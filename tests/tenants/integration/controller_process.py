@@ -22,7 +22,8 @@ etcd.is_default = True
 etcd.save()
 org = make_org()
 owner = make_user(role="owner", org=org, username="owner")
-t = lifecycle.tenant_create(organization=org, by=owner, name={name!r}, kubernetes_version={version!r})
+t = lifecycle.tenant_create(organization=org, by=owner, name={name!r}, kubernetes_version={version!r},
+                            replicas={replicas!r})
 print(t.pk, t.uid, t.namespace)
 """
 
@@ -64,8 +65,8 @@ class ManagePy:
         done = self.run("migrate", "--noinput")
         assert done.returncode == 0, done.stderr
 
-    def create_tenant(self, *, name: str, version: str) -> tuple[int, str, str]:
-        pk, uid, namespace = self.shell(SETUP_TENANT.format(name=name, version=version)).split()[-3:]
+    def create_tenant(self, *, name: str, version: str, replicas: int = 1) -> tuple[int, str, str]:
+        pk, uid, namespace = self.shell(SETUP_TENANT.format(name=name, version=version, replicas=replicas)).split()[-3:]
         return int(pk), uid, namespace
 
     def delete_tenant(self, pk: int) -> None:
