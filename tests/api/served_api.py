@@ -19,6 +19,7 @@ from pathlib import Path
 import requests
 
 from localcluster import datastore_servers
+from tests.live.served_app import run_manage
 from tests.waiting import free_port
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -74,7 +75,7 @@ class ServedAPI:
         return s
 
     def shell(self, code: str) -> str:
-        return manage(self.env, "shell", "-c", code).strip().splitlines()[-1]
+        return run_manage(self.env, "shell", "-c", code).strip().splitlines()[-1]
 
     def state(self) -> dict:
         return json.loads(self.shell(STATE))
@@ -98,14 +99,6 @@ class ServedAPI:
                 self.process.kill()
                 self.process.wait()
         return self.process.returncode
-
-
-def manage(env: dict, *args: str, timeout: float = 300) -> str:
-    done = subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), *args], env=env, cwd=BASE_DIR,
-                          capture_output=True, text=True, timeout=timeout)
-    if done.returncode != 0:
-        raise RuntimeError(f"manage.py {args[0]} failed:\n{done.stdout}\n{done.stderr}")
-    return done.stdout
 
 
 @contextlib.contextmanager
@@ -151,8 +144,8 @@ def serve(database_url: str, *, workdir: Path, kubeconfig: Path | None = None, l
     """Migrate and seed the database, start `manage.py serve`, wait until the API answers
     (and, with `controller`, until the controller runs)."""
     env = app_env(database_url, kubeconfig=kubeconfig, lease_namespace=lease_namespace, controller=controller)
-    manage(env, "migrate", "--noinput")
-    seeded = json.loads(manage(env, "shell", "-c", SEED).strip().splitlines()[-1])
+    run_manage(env, "migrate", "--noinput", timeout=300)
+    seeded = json.loads(run_manage(env, "shell", "-c", SEED).strip().splitlines()[-1])
     port = free_port()
     log_path = workdir / f"serve-{port}.log"
     argv = [sys.executable, str(BASE_DIR / "manage.py"), "serve", "--port", str(port)]
