@@ -30,7 +30,7 @@ from tenants.services.kube import Kube, management
 from tenants.services.kubeconfig import plan_component_kubeconfigs
 from tenants.services.lifecycle import mark_upgrade
 from tenants.services.manifests import deployment, labels, namespace, pdb, secrets, service
-from tenants.services.tenant_access import probe, tenant_kube
+from tenants.services.tenant_access import probe, probe_readyz, tenant_kube
 
 log = logging.getLogger(__name__)
 
@@ -262,7 +262,7 @@ class TenantReconcile:
             return False
         ca_pem = pki_data[pki.CA_CERT]
         try:
-            readyz = probe(endpoint, "/readyz", ca_pem=ca_pem)
+            readyz = probe_readyz(endpoint, ca_pem=ca_pem)
             if readyz.status_code != 200:
                 t.set_condition(status.READY, False, "APINotReady", f"/readyz answered {readyz.status_code}")
                 return False

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import requests
 from kubernetes import client
+from tenacity import retry, retry_if_exception_type, stop_after_attempt, stop_after_delay, wait_fixed
 
 from tenants.services import pki
 from tenants.services.kube import Kube
@@ -63,3 +64,13 @@ def probe(server: str, path: str, *, ca_pem: str, timeout: float = 5.0) -> reque
         ca_file.write(ca_pem)
         ca_file.flush()
         return requests.get(f"{server}{path}", verify=ca_file.name, timeout=timeout)
+
+
+# One refused connection is not an outage: while a pod goes, kube-proxy on a loaded node can take a
+# moment to move its rules, and clients retry the same way. A tenant that is really down is
+# reported as Unreachable a few seconds later.
+@retry(retry=retry_if_exception_type(requests.ConnectionError), wait=wait_fixed(0.5),
+       stop=stop_after_attempt(4) | stop_after_delay(3), reraise=True)
+def probe_readyz(server: str, *, ca_pem: str) -> requests.Response:
+    """/readyz of the tenant through its endpoint, retried briefly on connection errors."""
+    return probe(server, "/readyz", ca_pem=ca_pem)
