@@ -4,6 +4,7 @@ set -euo pipefail
 PACKAGES=(
   containerd runc containernetworking-plugins iptables nftables conntrack iproute2 socat
   chromium fonts-liberation postgresql mariadb-server nats-server redis-server
+  python3-venv  # scripts/venv.sh: `python3 -m venv` on Debian's own python3
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
