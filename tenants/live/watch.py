@@ -6,6 +6,7 @@ tenant's objects to one callback. Which kinds run, and who hears of their change
 `tenants.informers` (one informer per kind per process, whatever the number of browsers).
 """
 
+import contextlib
 import json
 import logging
 import random
@@ -177,8 +178,10 @@ class KindWatcher(threading.Thread):
         self._stopping.set()
         resp = self._resp
         if resp is not None:
-            # Unblocks the read in the watch thread (urllib3 >= 2.3).
-            resp.shutdown()
+            # Unblocks the read in the watch thread (urllib3 >= 2.3). The thread may have released the
+            # connection meanwhile (its socket closed: EBADF); then there is nothing left to unblock.
+            with contextlib.suppress(OSError):
+                resp.shutdown()
 
 
 class Watchers:
