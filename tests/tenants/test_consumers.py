@@ -136,7 +136,12 @@ def test_member_gets_a_snapshot_then_status_and_pod_updates(cluster):
         # A status save by the controller reaches the page (post_save -> publisher -> group).
         await database_sync_to_async(mark_ready)()
         # "phase" and "status" are two messages (the list page takes only the first).
-        update = await comm.receive_from(timeout=TIMEOUT) + await comm.receive_from(timeout=TIMEOUT)
+        # Under load an earlier render of a section may still be on its way: read (bounded) until the save's arrives.
+        update = ""
+        for _ in range(6):
+            update += await comm.receive_from(timeout=TIMEOUT)
+            if "ControlPlaneReady" in update and "phase-ready" in update:
+                break
         assert re.search(rf'<span[^>]*class="badge phase-ready"[^>]*data-phase-of="{cluster.pk}"', update)
         assert "ControlPlaneReady" in update
         assert "10.212.0.1:31443" in update
