@@ -182,6 +182,11 @@ USE_LOCALCLUSTER = env_bool(
     "KAMAJI_UI_LOCALCLUSTER", KUBECONFIG is None and "KUBERNETES_SERVICE_HOST" not in os.environ
 )
 LOCALCLUSTER_KUBECONFIG = str(localcluster_paths.KUBECONFIG)
+# The address NodePort endpoints are advertised on (empty: the first Ready node's InternalIP). The local
+# cluster's node lives in a network namespace of its own and its forwarder publishes every NodePort
+# on the machine's 127.0.0.1, where kube-proxy also answers inside that namespace: the same
+# kubeconfig then works on the machine and in the namespace.
+NODEPORT_HOST = os.environ.get("KAMAJI_UI_NODEPORT_HOST", "127.0.0.1" if USE_LOCALCLUSTER else "")
 
 # Controller: run inside the server process in the embedded default.
 CONTROLLER_IN_PROCESS = env_bool("KAMAJI_UI_CONTROLLER_IN_PROCESS", True)

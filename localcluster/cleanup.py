@@ -13,7 +13,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from . import components, daemons, firewall, network, paths
+from . import components, daemons, firewall, netns, network, paths
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 KUBEPODS = "kubepods"
@@ -62,7 +62,7 @@ def _runs_our_binary(pid: int) -> bool:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
     except OSError:
         return False
-    ours = exe in RUNTIME_BINARIES or _is_under(exe, (str(paths.BIN),))
+    ours = exe in RUNTIME_BINARIES or _is_under(exe, (str(paths.BIN),)) or components.FORWARDER_MODULE in cmdline
     # Flags come as "--flag=/path" or "--flag /path"; a path counts only if it is inside one of our dirs.
     return ours and any(_is_under(arg.rpartition("=")[2], _owned_roots()) for arg in cmdline)
 
@@ -140,6 +140,35 @@ def remove_links() -> None:
         network.ip("link", "delete", link, check=False)
 
 
+def _networks() -> list[tuple[str, contextlib.AbstractContextManager]]:
+    """Where links and chains of ours can be: the node's namespace (if it exists) and the machine's
+    (an older layout put the node there), each with the switch that runs a block in it."""
+    found = []
+    if netns.exists():
+        found.append(("node", netns.inside()))
+    if netns.host_pinned():
+        found.append(("host", netns.on_host()))
+    elif not netns.is_inside():
+        found.append(("host", contextlib.nullcontext()))
+    return found
+
+
+def network_leftovers() -> dict[str, list[str]]:
+    links, chains = [], []
+    for where, switch in _networks():
+        with switch:
+            links += [f"{where}:{link}" for link in node_links()]
+            chains += [f"{where}:{chain}" for chain in firewall.owned_chains()]
+    return {"links": links, "iptables": chains}
+
+
+def remove_network_leftovers() -> None:
+    for _where, switch in _networks():
+        with switch:
+            remove_links()
+            firewall.remove_owned_chains()
+
+
 def remove_cgroups() -> None:
     for cgroup in kubepods_cgroups():
         with contextlib.suppress(OSError):
@@ -148,15 +177,17 @@ def remove_cgroups() -> None:
 
 # -- all of it --------------------------------------------------------------------------------
 
-def leftovers() -> dict[str, list[str]]:
-    """Everything of the node still on the machine, by kind; every list is empty after `stop`."""
+def leftovers(*, namespace_counts: bool = True) -> dict[str, list[str]]:
+    """Everything of the node still on the machine, by kind; every list is empty after `stop`.
+
+    Links and chains are looked for in the node's namespace and in the machine's; the node's
+    namespace itself counts unless namespace_counts is false (start cleans up inside it)."""
     found = {
         "processes": [describe(pid) for pid in sorted(node_pids())],
         "mounts": node_mounts(),
-        "netns": [str(p) for p in stale_netns_files()],
-        "links": node_links(),
+        "netns": [str(p) for p in stale_netns_files()] + (netns.names_left() if namespace_counts else []),
         "cgroups": [str(p) for p in kubepods_cgroups()],
-        "iptables": firewall.owned_chains(),
+        **network_leftovers(),
     }
     return {kind: items for kind, items in found.items() if items}
 
@@ -183,12 +214,11 @@ def remove_leftovers() -> None:
     started = time.monotonic()
     kill_node_processes()
     unmount_all()
-    for netns in stale_netns_files():
-        netns.unlink(missing_ok=True)
-    remove_links()
+    for stale in stale_netns_files():
+        stale.unlink(missing_ok=True)
+    remove_network_leftovers()
     remove_cgroups()
-    firewall.remove_owned_chains()
-    left = leftovers()
+    left = leftovers(namespace_counts=False)
     if left:
         raise RuntimeError(f"could not remove: {left}")
     print(f"  cleaned leftovers in {time.monotonic() - started:.1f}s", flush=True)

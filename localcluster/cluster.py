@@ -5,6 +5,10 @@ cluster left (it may have been killed with kill -9), starts from a clean state a
 the node is Ready. `stop()` takes the node down in the order that leaves nothing behind and
 returns `cleanup.leftovers()` (empty on success). Both hold one machine-wide lock, so two test
 sessions starting at once share one cluster.
+
+The node lives in its own network namespace (`netns.py`): start, stop and status do their work
+from inside it, whoever calls them, and the daemons they start inherit it. Only the forwarder runs
+in the machine's namespace, where it publishes the apiserver and the NodePorts on 127.0.0.1.
 """
 
 import contextlib
@@ -18,7 +22,7 @@ from pathlib import Path
 
 import requests
 
-from . import cleanup, components, firewall, images, network, paths, pki, sysctls
+from . import cleanup, components, firewall, images, netns, network, paths, pki, sysctls
 from .daemons import Daemon
 
 LOCK_FILE = paths.RUN.with_name(paths.RUN.name + ".lock")  # beside RUN: RUN itself is wiped
@@ -81,6 +85,12 @@ def apiserver_ready() -> bool:
     return resp.status_code == 200
 
 
+def apiserver_ready_on_host() -> bool:
+    """The same URL from the machine's namespace: through the forwarder."""
+    with netns.on_host():
+        return apiserver_ready()
+
+
 def containerd_ready() -> bool:
     return paths.CONTAINERD_SOCKET.exists() and subprocess.run(
         components.ctr("version"), capture_output=True, timeout=5).returncode == 0
@@ -140,7 +150,7 @@ def bind_cluster_admins() -> None:
 
 def start(*, quiet: bool = False) -> Path:
     """Bring the cluster up (or find it up) and return the admin kubeconfig path."""
-    with machine_lock():
+    with machine_lock(), netns.inside():
         if is_running(patience=30):
             if not quiet:
                 print("cluster already running", flush=True)
@@ -151,7 +161,7 @@ def start(*, quiet: bool = False) -> Path:
 
 def missing_binaries() -> list[str]:
     """Binaries the node's daemons or its images need that do not exist (yet)."""
-    needed = [Path(d.argv[0]) for d in components.daemons()] + [pki.kubeadm_bin()]
+    needed = [Path(d.argv[0]) for d in components.daemons() if Path(d.argv[0]).is_absolute()] + [pki.kubeadm_bin()]
     needed += [image.binary for image in images.all_images()]
     return [str(binary) for binary in needed if not binary.exists()]
 
@@ -189,6 +199,11 @@ def start_fresh(progress: Progress) -> None:
     wait_for("kube-apiserver /readyz", apiserver_ready, timeout=120, daemon=apiserver)
     progress("kube-apiserver ready")
     bind_cluster_admins()
+    forwarder = components.forwarder()
+    forwarder.start()
+    wait_for("the forwarder to publish the apiserver on the machine's 127.0.0.1", apiserver_ready_on_host,
+             timeout=30, daemon=forwarder)
+    progress("forwarder publishing 127.0.0.1:6443 and the NodePorts on the machine")
 
     for daemon in (components.kube_controller_manager(), components.kube_scheduler()):
         daemon.start()
@@ -249,37 +264,51 @@ def stop() -> dict[str, list[str]]:
     """Stop the cluster and remove everything it put on the machine; return what is left (nothing)."""
     with machine_lock():
         progress = Progress()
-        by_name = {d.name: d for d in components.daemons()}
-        if by_name["kube-apiserver"].pid() is not None and by_name["kubelet"].pid() is not None:
-            # No controller may recreate the pods we are about to delete.
-            by_name["kube-scheduler"].stop()
-            by_name["kube-controller-manager"].stop()
-            with contextlib.suppress(Exception):
-                delete_all_pods()
-            progress("pods deleted")
-        by_name["kube-proxy"].stop()
-        by_name["kubelet"].stop()
-        if Path(components.k8s_bin("kube-proxy")).exists():
-            subprocess.run([components.k8s_bin("kube-proxy"), "--cleanup"], capture_output=True, timeout=60)
-        if by_name["containerd"].pid() is not None:
-            remove_containers()
-        progress("kubelet and kube-proxy stopped, containers removed")
-        for name in ("containerd", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd"):
-            by_name[name].stop()
-        progress("daemons stopped")
-        cleanup.remove_leftovers()
+        if netns.exists():
+            with netns.inside():
+                _stop_node(progress)
+        cleanup.remove_leftovers()  # also what an older, root-namespace node left on the machine
         if paths.RUN.exists():
             cleanup.remove_tree(paths.RUN)
         sysctls.restore_originals()
+        netns.delete()  # the bridge, the pods' network, every rule and namespaced sysctl go with it
         left = cleanup.leftovers()
         progress("stopped" if not left else f"stopped, but left: {left}")
         return left
+
+
+def _stop_node(progress: Progress) -> None:
+    by_name = {d.name: d for d in components.daemons()}
+    if by_name["kube-apiserver"].pid() is not None and by_name["kubelet"].pid() is not None:
+        # No controller may recreate the pods we are about to delete.
+        by_name["kube-scheduler"].stop()
+        by_name["kube-controller-manager"].stop()
+        with contextlib.suppress(Exception):
+            delete_all_pods()
+        progress("pods deleted")
+    by_name["kube-proxy"].stop()
+    by_name["kubelet"].stop()
+    if Path(components.k8s_bin("kube-proxy")).exists():
+        subprocess.run([components.k8s_bin("kube-proxy"), "--cleanup"], capture_output=True, timeout=60)
+    if by_name["containerd"].pid() is not None:
+        remove_containers()
+    progress("kubelet and kube-proxy stopped, containers removed")
+    for name in ("containerd", "kube-scheduler", "kube-controller-manager", "forwarder", "kube-apiserver", "etcd"):
+        by_name[name].stop()
+    progress("daemons stopped")
 
 
 # -- status --------------------------------------------------------------------------------------
 
 def status() -> dict:
     """Daemons and their pids, apiserver readiness, nodes, and leftovers when nothing runs."""
+    if not netns.exists():
+        return _status()
+    with netns.inside():
+        return _status()
+
+
+def _status() -> dict:
     daemon_pids = {d.name: d.pid() for d in components.daemons()}
     info: dict = {"kubeconfig": str(paths.KUBECONFIG), "daemons": daemon_pids, "apiserver_ready": False, "nodes": {}}
     with contextlib.suppress(Exception):

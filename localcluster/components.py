@@ -5,9 +5,10 @@ lists the daemons in start order. Everything points into paths.STATE / paths.RUN
 """
 
 import json
+import sys
 from pathlib import Path
 
-from . import network, paths, pki, versions
+from . import netns, network, paths, pki, versions
 from .daemons import Daemon
 
 CNI_NETWORK = "kui"
@@ -184,7 +185,9 @@ def kube_apiserver() -> Daemon:
     return Daemon("kube-apiserver", [
         k8s_bin("kube-apiserver"),
         "--advertise-address", network.BRIDGE_IP,
-        "--bind-address", network.BRIDGE_IP,
+        # Every address of the node's namespace (loopback and the bridge): 127.0.0.1:6443 works there
+        # and, through the forwarder, on the machine, so one admin kubeconfig serves both.
+        "--bind-address", "0.0.0.0",
         "--secure-port", str(pki.APISERVER_PORT),
         "--allow-privileged=true",
         "--authorization-mode", "Node,RBAC",
@@ -271,9 +274,20 @@ def containerd() -> Daemon:
                   env={**proxy, "NO_PROXY": "", "no_proxy": ""}, stop_timeout=20)
 
 
+FORWARDER_MODULE = "localcluster.forwarder"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def forwarder() -> Daemon:
+    """The one process of the node in the machine's namespace: 127.0.0.1:<port> there → the node."""
+    argv = [sys.executable, "-m", FORWARDER_MODULE, "--target", network.BRIDGE_IP,
+            "--port", str(pki.APISERVER_PORT), "--kubeconfig", str(pki.kubeconfig("admin"))]
+    return Daemon("forwarder", netns.nsenter_host(argv), env={"PYTHONPATH": str(PROJECT_ROOT)})
+
+
 def daemons() -> list[Daemon]:
     """Every daemon of the node, in start order (stop goes the other way)."""
-    return [containerd(), etcd(), kube_apiserver(), kube_controller_manager(), kube_scheduler(),
+    return [containerd(), etcd(), kube_apiserver(), forwarder(), kube_controller_manager(), kube_scheduler(),
             kubelet(), kube_proxy()]
 
 

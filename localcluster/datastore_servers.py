@@ -1,7 +1,8 @@
 """Tenant datastore servers on this machine: etcd (TLS + auth), PostgreSQL, MariaDB, NATS, plus Redis.
 
 Each runs as a plain process started and stopped by pid, with its data, credentials and log under
-STATE/datastores/<name>/. The datastores listen on the bridge address, where pods reach them, and on
+STATE/datastores/<name>/. Like the node, they live in its network namespace (`netns.py`, so `start`
+runs them from inside it): the datastores listen on the bridge address, where pods reach them, and on
 loopback; Redis (the channel layer's, not a tenant datastore) only on loopback.
 
     python -m localcluster.datastore_servers start|stop|status [NAME ...]
@@ -30,7 +31,7 @@ from pathlib import Path
 import requests
 
 from kamaji_ui.x509 import CertKey, create_ca, issue_certificate
-from localcluster import network, paths, versions
+from localcluster import netns, network, paths, versions
 from localcluster.daemons import Daemon
 
 ROOT = paths.STATE / "datastores"
@@ -479,7 +480,7 @@ def _locked(name: str):
 def start(name: str) -> int:
     """Start server `name` unless it runs; wait until it answers. Returns its pid."""
     server = SERVERS[name]
-    with _locked(name):
+    with _locked(name), netns.inside():
         server.prepare()
         proc = daemon(name, server.argv())
         pid = proc.pid() or proc.start()
@@ -508,8 +509,9 @@ def stop(name: str) -> bool:
 
 def status() -> dict[str, dict]:
     """For each server: its pid (or None) and whether it answers."""
-    return {name: {"pid": pid_of(name), "ready": pid_of(name) is not None and s.ready()}
-            for name, s in SERVERS.items()}
+    with netns.inside():
+        return {name: {"pid": pid_of(name), "ready": pid_of(name) is not None and s.ready()}
+                for name, s in SERVERS.items()}
 
 
 def local_datastore_specs() -> list[DataStoreSpec]:

@@ -1,7 +1,9 @@
 """The local cluster's addresses: a bridge of its own and ranges no interface of the machine uses.
 
-Nothing here is routed or masqueraded off the machine: pods, services and the datastore
-servers talk over this bridge and loopback only.
+All of it lives in the node's network namespace (`netns.py`), whose only interfaces are loopback,
+the bridge and the pods' veths: there is no way off the machine to route or masquerade to. Its
+routes are the bridge's subnet and the service range (onto the bridge, so that a connection to a
+ClusterIP has a route for kube-proxy's DNAT to rewrite); nothing else, no default route.
 """
 
 import subprocess
@@ -27,6 +29,7 @@ def ensure_bridge() -> None:
     if f"{BRIDGE_IP}/{prefix}" not in ip("-4", "addr", "show", BRIDGE).stdout:
         ip("addr", "add", f"{BRIDGE_IP}/{prefix}", "dev", BRIDGE)
     ip("link", "set", BRIDGE, "up")
+    ip("route", "replace", SERVICE_CIDR, "dev", BRIDGE, "src", BRIDGE_IP)
 
 
 def delete_bridge() -> None:

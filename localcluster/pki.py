@@ -14,7 +14,9 @@ from . import network, paths, versions
 NODE_NAME = "kui-node"
 CLUSTER_NAME = "kamaji-ui-local"
 APISERVER_PORT = 6443
-APISERVER_URL = f"https://{network.BRIDGE_IP}:{APISERVER_PORT}"
+# Loopback works inside the node's namespace (the apiserver listens on all its addresses) and on the
+# machine (the forwarder publishes the port there): the admin kubeconfig names it.
+APISERVER_URL = f"https://127.0.0.1:{APISERVER_PORT}"
 ETCD_CLIENT_PORT = 2379
 ETCD_PEER_PORT = 2380
 
@@ -70,7 +72,9 @@ def create_pki() -> None:
     proxy = run_kubeadm("kubeconfig", "user", "--config", str(config_path()), "--client-name", "system:kube-proxy")
     kubeconfig("kube-proxy").write_text(proxy)
     kubeconfig("kube-proxy").chmod(0o600)
-    paths.KUBECONFIG.write_bytes(kubeconfig("admin").read_bytes())
+    admin = kubeconfig("admin").read_text()
+    paths.KUBECONFIG.write_text(admin.replace(f"server: https://{network.BRIDGE_IP}:{APISERVER_PORT}",
+                                              f"server: {APISERVER_URL}"))
     paths.KUBECONFIG.chmod(0o600)
 
 

@@ -1,8 +1,11 @@
 """Kernel settings the node changes, recorded before the first start and put back by stop.
 
-The CNI bridge plugin turns on IPv4 forwarding, kube-proxy route_localnet, and kubelet sets
-a few vm/kernel values of its own. The record survives a kill -9 (it lives in paths.STATE and
-a fresh start never overwrites it), so the stop after a crash still restores the originals.
+The network ones (IPv4 forwarding from the CNI bridge plugin, kube-proxy's route_localnet)
+belong to the node's own namespace and vanish with it. kubelet also sets a few vm/kernel values,
+which Linux does not namespace: those are recorded and restored. The record survives a kill -9
+(it lives in paths.STATE and a fresh start never overwrites it), so the stop after a crash still
+restores the originals. A record from the older layout (node in the machine's namespace) may
+hold net.* values of the machine: restore writes back whatever the record holds.
 """
 
 import json
@@ -10,9 +13,7 @@ from pathlib import Path
 
 from . import paths
 
-CHANGED_BY_NODE = (
-    "net.ipv4.ip_forward",
-    "net.ipv4.conf.all.route_localnet",
+CHANGED_BY_NODE = (  # machine-wide (not per network namespace), so kubelet changes them for the machine
     "vm.overcommit_memory",
     "vm.panic_on_oom",
     "kernel.panic",

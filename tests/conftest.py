@@ -1,9 +1,19 @@
 """Shared fixtures for the whole test suite."""
 
+import os
+
 import pytest
 
+from localcluster import netns
 from localcluster import testing as localcluster_testing
 from tests.system_programs import ProgramRecorder
+
+# The session lives in the node's network namespace, as the product's controller lives in its
+# management cluster's network: the bridge, pods, NodePorts and datastore servers are there, and
+# every thread and process the tests start inherits it (before any thread exists, so: at import).
+# The stop/start tests stay on the machine: they take that namespace down and make a new one.
+if os.environ.get("KAMAJI_UI_TEST_STOP") != "1":
+    netns.enter()
 
 pytest_plugins = ["tests.fixtures_users"]
 

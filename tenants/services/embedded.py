@@ -15,6 +15,17 @@ log = logging.getLogger(__name__)
 SQL_SERVERS = ("postgresql", "mysql")
 
 
+def join_local_network() -> None:
+    """With the local cluster, move this process into its node's network namespace (before any thread
+    starts): the product then reaches the bridge, pods, NodePorts and datastore servers as a
+    controller in the management cluster would. Anything it must serve on the machine (the
+    dashboard's socket) is opened before this call."""
+    if settings.USE_LOCALCLUSTER:
+        from localcluster import netns
+
+        netns.enter()
+
+
 class Progress:
     def __init__(self, out):
         self.out, self.started = out, time.monotonic()

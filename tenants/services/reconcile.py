@@ -100,8 +100,8 @@ class TenantReconcile:
     def walk(self) -> float | None:
         self.ensure_namespace()
         datastore_data = self.ensure_datastore()
-        endpoint, cluster_ips = self.ensure_service()
-        pki_data, kubeconfigs = self.ensure_certificates(endpoint, cluster_ips)
+        endpoint, service_ips = self.ensure_service()
+        pki_data, kubeconfigs = self.ensure_certificates(endpoint, service_ips)
         dep = self.ensure_deployment(datastore_data, pki_data, kubeconfigs)
         rolled_out = self.observe_deployment(dep)
         self.tenant.observed_generation = self.generation
@@ -166,19 +166,22 @@ class TenantReconcile:
         self.generation = fresh.generation
 
     def ensure_service(self) -> tuple[str | None, list[str]]:
+        """The endpoint (None until the Service has an address) and every IP the Service answers on."""
         t = self.tenant
         svc = self.kube.apply(service.build_service(t, anchor_uid=self.anchor_uid))
         nodes = self.kube.list("Node") if svc["spec"]["type"] == "NodePort" else []
-        host, port, cluster_ips = service.service_addresses(svc, nodes=nodes)
+        host, port, cluster_ips = service.service_addresses(svc, nodes=nodes, node_port_host=settings.NODEPORT_HOST)
+        # A NodePort answers on every node's address too (hosts on the node network use those).
+        service_ips = cluster_ips + service.node_internal_ips(nodes)
         if host and port:
             t.endpoint = service.endpoint_url(host, port)
             t.set_condition(status.ENDPOINT_READY, True, "AddressAssigned", t.endpoint)
-            return t.endpoint, cluster_ips
+            return t.endpoint, service_ips
         t.set_condition(status.ENDPOINT_READY, False, "WaitingForAddress",
                         f"The {t.service_type} Service has no address yet.")
-        return None, cluster_ips
+        return None, service_ips
 
-    def ensure_certificates(self, endpoint: str | None, cluster_ips: list[str]) -> tuple[dict, dict]:
+    def ensure_certificates(self, endpoint: str | None, service_ips: list[str]) -> tuple[dict, dict]:
         t, kube = self.tenant, self.kube
         validity = pki.Validity(now=self.now, ca=settings.CA_VALIDITY, leaf=settings.CERTIFICATE_VALIDITY,
                                 renew_before=settings.CERTIFICATE_RENEW_BEFORE)
@@ -186,7 +189,7 @@ class TenantReconcile:
         dns, ips = pki.apiserver_sans(
             service_cidr=t.service_cidr, cluster_domain=settings.CLUSTER_DOMAIN,
             service_name=service.service_name(t), namespace=t.namespace,
-            management_domain=settings.MANAGEMENT_CLUSTER_DOMAIN, service_ips=cluster_ips,
+            management_domain=settings.MANAGEMENT_CLUSTER_DOMAIN, service_ips=service_ips,
             endpoint_hosts=endpoint_hosts, extra=t.cert_sans,
         )
         stored = secrets.secret_text(kube.get("Secret", secrets.secret_name(t, secrets.PKI), t.namespace))

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from kubernetes import client as k8s
 
-from localcluster import cleanup, components, firewall, images, versions
+from localcluster import cleanup, components, firewall, images, netns, network, versions
 
 pytestmark = pytest.mark.cluster
 
@@ -171,9 +171,13 @@ def test_tenant_apiserver_image_serves_readyz_through_a_service(management_clust
 def test_leftovers_finds_the_running_node(management_cluster):
     """leftovers() is what `stop` must bring to empty; while the node runs it names its parts."""
     found = cleanup.leftovers()
-    assert "kui0" in found["links"]
+    assert "node:kui0" in found["links"]
     assert any("kube-apiserver" in p for p in found["processes"])
-    assert any(chain.endswith("KUI-ISOLATION-FORWARD") for chain in found["iptables"])
+    assert any("localcluster.forwarder" in p for p in found["processes"])
+    assert "node:iptables/mangle/KUI-ISOLATION-FORWARD" in found["iptables"]
+    assert set(found["netns"]) == {str(netns.PATH), str(netns.HOST_PATH), "/run/netns (mount)"}
+    # The machine's own namespace holds nothing of the node: no bridge, no chain.
+    assert not [item for item in found["links"] + found["iptables"] if item.startswith("host:")]
 
 
 def test_an_image_that_was_not_imported_is_never_pulled_from_off_the_machine(management_cluster, namespace):
@@ -193,19 +197,39 @@ def test_an_image_that_was_not_imported_is_never_pulled_from_off_the_machine(man
     raise AssertionError("the pull of a missing image did not fail")
 
 
+def test_the_node_namespace_has_no_way_off_the_machine(management_cluster):
+    """Its interfaces are loopback, the bridge and pod veths; its routes the bridge's subnet and the
+    service range (onto the bridge). No default route: nothing can even be addressed off the machine."""
+    routes = network.ip("-4", "route", "show", "table", "all").stdout.splitlines()
+    main = [r.split()[0] for r in routes if "table" not in r]
+    assert sorted(main) == sorted([network.NODE_POD_CIDR, network.SERVICE_CIDR])
+    kinds = {line.split(":")[1].strip().split("@")[0]: line for line in network.ip("-o", "link").stdout.splitlines()}
+    assert {name for name in kinds if not name.startswith("veth")} == {"lo", network.BRIDGE}
+
+
 def test_pod_traffic_routed_off_the_bridge_is_dropped_before_it_leaves(management_cluster, namespace):
-    """A pod's packets to an address with no route but the default one (eth0) are forwarded by the
-    host, so the isolation chain must drop them. The target is an unused address of the cluster's
-    own service range, so nothing would be addressed off the machine even if the rule were missing."""
-    unused_service_ip = "10.213.255.254"
-    before = firewall.dropped_packets()
-    # kine keeps dialling the PostgreSQL server it is given (the image's Entrypoint is /bin/kine).
-    container = k8s.V1Container(
-        name="dialer", image=images.kine_ref(), image_pull_policy="IfNotPresent",
-        args=["--endpoint", f"postgres://kine:kine@{unused_service_ip}:5432/kine?sslmode=disable"])
-    k8s.CoreV1Api(management_cluster.api_client()).create_namespaced_pod(namespace, k8s.V1Pod(
-        metadata=k8s.V1ObjectMeta(name="dialer"), spec=k8s.V1PodSpec(containers=[container])))
-    deadline = time.monotonic() + 60
-    while firewall.dropped_packets() == before and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert firewall.dropped_packets() > before
+    """Were the node's namespace given a way out (here a stand-in uplink with a default route, made for
+    the test and removed after: an empty bridge, which discards what it is sent), the isolation chain
+    must still drop pod packets routed to it. The target is an unused address of the cluster's own
+    pod range, so nothing would be addressed off the machine even if the rule were missing."""
+    unused_pod_ip = "10.212.255.254"  # in POD_CIDR, outside the node's /24: only a default route takes it
+    network.ip("link", "add", UPLINK, "type", "bridge")
+    try:
+        network.ip("link", "set", UPLINK, "up")
+        network.ip("route", "add", "default", "dev", UPLINK)
+        before = firewall.dropped_packets()
+        # kine keeps dialling the PostgreSQL server it is given (the image's Entrypoint is /bin/kine).
+        container = k8s.V1Container(
+            name="dialer", image=images.kine_ref(), image_pull_policy="IfNotPresent",
+            args=["--endpoint", f"postgres://kine:kine@{unused_pod_ip}:5432/kine?sslmode=disable"])
+        k8s.CoreV1Api(management_cluster.api_client()).create_namespaced_pod(namespace, k8s.V1Pod(
+            metadata=k8s.V1ObjectMeta(name="dialer"), spec=k8s.V1PodSpec(containers=[container])))
+        deadline = time.monotonic() + 60
+        while firewall.dropped_packets() == before and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert firewall.dropped_packets() > before
+    finally:
+        network.ip("link", "delete", UPLINK, check=False)
+
+
+UPLINK = "kui-test-uplink"

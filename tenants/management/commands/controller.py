@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand
 
 from tenants.informers import run_live_while_leading
 from tenants.services.controller import Controller
+from tenants.services.embedded import join_local_network
 
 
 class Command(BaseCommand):
@@ -25,6 +26,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, once=None, timeout=300.0, workers=2, **options):
         logging.getLogger("tenants").setLevel(logging.INFO)
+        join_local_network()
         if once is not None:
             outcome = Controller(workers=1).run_until_settled(once, timeout=timeout)
             self.stdout.write(f"tenant {once}: {outcome.phase or 'deleted'}")

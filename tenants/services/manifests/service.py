@@ -34,17 +34,24 @@ def node_internal_ip(nodes: list[dict]) -> str | None:
     return None
 
 
-def service_addresses(service: dict, *, nodes: list[dict]) -> tuple[str | None, int | None, list[str]]:
+def node_internal_ips(nodes: list[dict]) -> list[str]:
+    return [a["address"] for n in nodes for a in n.get("status", {}).get("addresses", []) if a["type"] == "InternalIP"]
+
+
+def service_addresses(service: dict, *, nodes: list[dict],
+                      node_port_host: str = "") -> tuple[str | None, int | None, list[str]]:
     """(endpoint host, endpoint port, cluster IPs) of a Service read back from the API.
 
-    The host is None until there is one (no node yet, or a LoadBalancer still pending).
+    A NodePort's host is node_port_host when set (where users reach the nodes' ports, e.g. the local
+    cluster's forwarder on 127.0.0.1), else the first Ready node's InternalIP. The host is None
+    until there is one (no node yet, or a LoadBalancer still pending).
     """
     spec, status = service.get("spec", {}), service.get("status", {})
     port = spec["ports"][0]
     cluster_ips = [ip for ip in spec.get("clusterIPs") or [spec.get("clusterIP")] if ip and ip != "None"]
     kind = spec.get("type")
     if kind == ServiceType.NODE_PORT:
-        return node_internal_ip(nodes), port.get("nodePort"), cluster_ips
+        return node_port_host or node_internal_ip(nodes), port.get("nodePort"), cluster_ips
     if kind == ServiceType.LOAD_BALANCER:
         ingress = (status.get("loadBalancer") or {}).get("ingress") or []
         host = (ingress[0].get("ip") or ingress[0].get("hostname")) if ingress else None

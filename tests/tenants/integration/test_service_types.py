@@ -43,7 +43,7 @@ def test_cluster_ip_then_node_port_reissues_the_serving_certificate_for_the_new_
         tenant.refresh_from_db()
         node_port = tenant_kube.get("Service", tenant.name, tenant.namespace)["spec"]["ports"][0]["nodePort"]
         assert tenant.phase == Phase.READY
-        assert tenant.endpoint == f"https://{management_cluster.node_ip}:{node_port}"
+        assert tenant.endpoint == f"https://127.0.0.1:{node_port}"  # settings.NODEPORT_HOST, the forwarder's
         second = secrets.secret_text(tenant_kube.get("Secret", f"{tenant.name}-pki", tenant.namespace))
         assert second["ca.crt"] == first["ca.crt"]
         assert management_cluster.node_ip in pki.certificate_sans(second["apiserver.crt"])

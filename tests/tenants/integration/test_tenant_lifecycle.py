@@ -13,6 +13,7 @@ from datetime import timedelta
 import pytest
 import requests
 import yaml
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from kubernetes import client, config
 from rest_framework.test import APIClient
@@ -105,7 +106,8 @@ def test_created_through_the_api_it_becomes_ready_with_all_conditions(world):
         "DatastoreReady": "True", "EndpointReady": "True", "CertificatesReady": "True",
         "DeploymentAvailable": "True", "Ready": "True",
     }
-    assert t.endpoint.startswith("https://10.212.0.1:")
+    # The local cluster publishes NodePorts on 127.0.0.1, on the machine and in the node's namespace.
+    assert t.endpoint.startswith(f"https://{settings.NODEPORT_HOST}:") and settings.NODEPORT_HOST == "127.0.0.1"
     assert t.observed_version == VERSION
     assert t.observed_generation == t.generation
     print(f"\ncreate → Ready in {world.created_in:.1f}s")
