@@ -70,7 +70,12 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
 
 
 def cni_config() -> str:
-    """A bridge on network.BRIDGE with host-local addresses; no masquerading anywhere."""
+    """A bridge on network.BRIDGE with host-local addresses; no masquerading anywhere.
+
+    Pods get network.POD_IPAM_RANGE only: the top of the subnet is for worker hosts and
+    LoadBalancer addresses, which must never be handed to a pod as well.
+    """
+    first, last = network.POD_IPAM_RANGE
     conf = {
         "cniVersion": "1.0.0",
         "name": CNI_NETWORK,
@@ -80,7 +85,8 @@ def cni_config() -> str:
                 "hairpinMode": True,
                 "ipam": {
                     "type": "host-local",
-                    "ranges": [[{"subnet": network.NODE_POD_CIDR, "gateway": network.BRIDGE_IP}]],
+                    "ranges": [[{"subnet": network.NODE_POD_CIDR, "gateway": network.BRIDGE_IP,
+                                 "rangeStart": first, "rangeEnd": last}]],
                     "routes": [{"dst": "0.0.0.0/0"}],
                     "dataDir": str(paths.CNI / "ipam"),
                 },
