@@ -7,7 +7,7 @@ lists the daemons in start order. Everything points into paths.STATE / paths.RUN
 import json
 from pathlib import Path
 
-from . import network, paths, pki, versions
+from . import loadbalancer, network, paths, pki, versions
 from .daemons import Daemon
 
 CNI_NETWORK = "kui"
@@ -275,6 +275,50 @@ def containerd() -> Daemon:
     proxy = {name: NO_PULL_PROXY for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")}
     return Daemon("containerd", ["/usr/bin/containerd", "--config", str(paths.CONFIG / "containerd.toml")],
                   env={**proxy, "NO_PROXY": "", "no_proxy": ""}, stop_timeout=20)
+
+
+# MetalLB's Prometheus ports (the node's other daemons use 10248-10259, 2379-2381, 6443).
+METALLB_CONTROLLER_METRICS_PORT = 7472  # MetalLB's default; the controller has no flag for the address
+METALLB_SPEAKER_METRICS_PORT = 7473
+# The same BGP implementation for both (the controller validates the config for it): MetalLB's
+# built-in one, idle without BGPPeers. No FRR.
+METALLB_ENV = {"METALLB_BGP_TYPE": "native"}
+
+
+def metallb_bin(name: str) -> str:
+    return str(paths.bin_dir("metallb", versions.METALLB) / name)
+
+
+def metallb_common_args() -> list[str]:
+    # The admin kubeconfig (kubernetes-admin, in kubeadm:cluster-admins, which start binds to
+    # cluster-admin before any of these run): MetalLB's own RBAC is not applied, and unlike
+    # super-admin (system:masters) this identity can still be revoked by RBAC.
+    return ["--kubeconfig", str(pki.kubeconfig("admin")), "--namespace", loadbalancer.NAMESPACE,
+            "--log-level", "info"]
+
+
+def metallb_controller() -> Daemon:
+    """MetalLB's controller: assigns LoadBalancer addresses from the pool. Needs loadbalancer.apply() first."""
+    return Daemon("metallb-controller", [
+        metallb_bin("controller"), *metallb_common_args(),
+        # No ValidatingWebhookConfiguration is applied: no webhook server, no certificates for it.
+        "--webhook-mode=disabled", "--disable-cert-rotation=true",
+        "--port", str(METALLB_CONTROLLER_METRICS_PORT),
+    ], env=METALLB_ENV)
+
+
+def metallb_speaker() -> Daemon:
+    """MetalLB's speaker in L2 mode: answers ARP for assigned addresses on the bridge (per the
+    L2Advertisement). Memberlist stays off (no --ml-bindaddr/--ml-labels): one node, nothing to
+    detect dead. Needs loadbalancer.apply() first: it exits unless its (stand-in) Pod exists."""
+    return Daemon("metallb-speaker", [
+        metallb_bin("speaker"), *metallb_common_args(),
+        "--node-name", pki.NODE_NAME,
+        "--pod-name", loadbalancer.SPEAKER_POD,
+        "--host", "127.0.0.1", "--port", str(METALLB_SPEAKER_METRICS_PORT),
+        # The one node is the control plane too; announce even if it carries kubeadm's exclude label.
+        "--ignore-exclude-lb",
+    ], env=METALLB_ENV)
 
 
 def daemons() -> list[Daemon]:
