@@ -1,4 +1,4 @@
-"""Build the pinned Kubernetes, etcd and kine binaries from the Go module proxy.
+"""Build the pinned Kubernetes, etcd, kine and MetalLB binaries from the Go module proxy.
 
 k8s.io/kubernetes cannot be `go install`ed (its go.mod replaces the staging modules with
 local paths), so each version gets a tiny module of its own under gomod/ that requires it and
@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -20,6 +21,9 @@ from . import paths, versions
 
 K8S_PKG = "k8s.io/kubernetes/cmd/{}"
 LDFLAG_PKGS = ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version")
+METALLB_MODULE = "go.universe.tf/metallb"
+METALLB_COMMANDS = ("controller", "speaker")
+METALLB_CRD_SOURCE = "config/crd/bases"  # the plain CRDs (the kustomize patches add webhooks we do not run)
 
 
 def go_env() -> dict:
@@ -116,6 +120,43 @@ def build_kine() -> bool:
     return build_module(mod_dir, paths.bin_dir("kine", versions.KINE), ["."], "-s -w")
 
 
+def metallb_crd_dir(version: str = versions.METALLB) -> Path:
+    """Where the build leaves MetalLB's CRDs (copied from the module), so start needs no Go."""
+    return paths.bin_dir("metallb", version) / "crds"
+
+
+def copy_metallb_crds(mod_dir: Path, version: str) -> None:
+    """Copy every CRD MetalLB ships for its controller and speaker out of the module cache."""
+    info = json.loads(run_go(["mod", "download", "-json", f"{METALLB_MODULE}@{version}"], mod_dir))
+    source = Path(info["Dir"]) / METALLB_CRD_SOURCE
+    crds = sorted(source.glob("*.yaml"))
+    if not crds:
+        raise RuntimeError(f"no CRDs in {source}")
+    out = metallb_crd_dir(version)
+    out.mkdir(parents=True, exist_ok=True)
+    for crd in crds:
+        shutil.copyfile(crd, out / crd.name)  # the cache's files are read-only; the copies need not be
+
+
+def build_metallb() -> bool:
+    """MetalLB's controller and speaker (L2 mode), plus its CRDs, into bin/metallb-<version>/.
+
+    MetalLB requires github.com/metallb/frr-k8s at versions the module proxy does not serve
+    (v0.0.20 for v0.15.2, v0.0.27 for v0.16.2); gomod/metallb-<version>/go.mod replaces it with
+    v0.0.21, the nearest served one. Only its API types are compiled in (registered in the
+    client's scheme, used by the frr-k8s BGP mode, which never runs here). That is why the pin is
+    v0.15.2: v0.16.2 uses frr-k8s API newer than v0.0.21 (AsPathPrependPrefixes) and does not
+    compile against it.
+    """
+    version = versions.METALLB
+    mod_dir = paths.GOMOD_SRC / f"metallb-{version}"
+    pkgs = [f"{METALLB_MODULE}/{name}" for name in METALLB_COMMANDS]
+    built = build_module(mod_dir, paths.bin_dir("metallb", version), pkgs, "-s -w")
+    if built or not any(metallb_crd_dir(version).glob("*.yaml")):
+        copy_metallb_crds(mod_dir, version)
+    return built
+
+
 def build_pause() -> bool:
     """The pod sandbox's pause binary: a small Go program of our own (gomod/pause)."""
     mod_dir = paths.GOMOD_SRC / "pause"
@@ -129,7 +170,7 @@ def build_all() -> None:
     built = [build_etcd()]
     for version in dict.fromkeys((versions.MANAGEMENT, *versions.TENANT_VERSIONS)):
         built.append(build_k8s(version))
-    built += [build_kine(), build_pause()]
+    built += [build_kine(), build_metallb(), build_pause()]
     seconds = time.monotonic() - started
     if any(built):
         (paths.CACHE / ".build-seconds").write_text(f"{seconds:.1f}\n")  # the last build that compiled anything

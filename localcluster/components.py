@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import netns, network, paths, pki, versions
+from . import loadbalancer, netns, network, paths, pki, versions
 from .daemons import Daemon
 
 CNI_NETWORK = "kui"
@@ -71,7 +71,12 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
 
 
 def cni_config() -> str:
-    """A bridge on network.BRIDGE with host-local addresses; no masquerading anywhere."""
+    """A bridge on network.BRIDGE with host-local addresses; no masquerading anywhere.
+
+    Pods get network.POD_IPAM_RANGE only: the top of the subnet is for worker hosts and
+    LoadBalancer addresses, which must never be handed to a pod as well.
+    """
+    first, last = network.POD_IPAM_RANGE
     conf = {
         "cniVersion": "1.0.0",
         "name": CNI_NETWORK,
@@ -81,7 +86,8 @@ def cni_config() -> str:
                 "hairpinMode": True,
                 "ipam": {
                     "type": "host-local",
-                    "ranges": [[{"subnet": network.NODE_POD_CIDR, "gateway": network.BRIDGE_IP}]],
+                    "ranges": [[{"subnet": network.NODE_POD_CIDR, "gateway": network.BRIDGE_IP,
+                                 "rangeStart": first, "rangeEnd": last}]],
                     "routes": [{"dst": "0.0.0.0/0"}],
                     "dataDir": str(paths.CNI / "ipam"),
                 },
@@ -283,6 +289,50 @@ def forwarder() -> Daemon:
     argv = [sys.executable, "-m", FORWARDER_MODULE, "--target", network.BRIDGE_IP,
             "--port", str(pki.APISERVER_PORT), "--kubeconfig", str(pki.kubeconfig("admin"))]
     return Daemon("forwarder", netns.nsenter_host(argv), env={"PYTHONPATH": str(PROJECT_ROOT)})
+
+
+# MetalLB's Prometheus ports (the node's other daemons use 10248-10259, 2379-2381, 6443).
+METALLB_CONTROLLER_METRICS_PORT = 7472  # MetalLB's default; the controller has no flag for the address
+METALLB_SPEAKER_METRICS_PORT = 7473
+# The same BGP implementation for both (the controller validates the config for it): MetalLB's
+# built-in one, idle without BGPPeers. No FRR.
+METALLB_ENV = {"METALLB_BGP_TYPE": "native"}
+
+
+def metallb_bin(name: str) -> str:
+    return str(paths.bin_dir("metallb", versions.METALLB) / name)
+
+
+def metallb_common_args() -> list[str]:
+    # The admin kubeconfig (kubernetes-admin, in kubeadm:cluster-admins, which start binds to
+    # cluster-admin before any of these run): MetalLB's own RBAC is not applied, and unlike
+    # super-admin (system:masters) this identity can still be revoked by RBAC.
+    return ["--kubeconfig", str(pki.kubeconfig("admin")), "--namespace", loadbalancer.NAMESPACE,
+            "--log-level", "info"]
+
+
+def metallb_controller() -> Daemon:
+    """MetalLB's controller: assigns LoadBalancer addresses from the pool. Needs loadbalancer.apply() first."""
+    return Daemon("metallb-controller", [
+        metallb_bin("controller"), *metallb_common_args(),
+        # No ValidatingWebhookConfiguration is applied: no webhook server, no certificates for it.
+        "--webhook-mode=disabled", "--disable-cert-rotation=true",
+        "--port", str(METALLB_CONTROLLER_METRICS_PORT),
+    ], env=METALLB_ENV)
+
+
+def metallb_speaker() -> Daemon:
+    """MetalLB's speaker in L2 mode: answers ARP for assigned addresses on the bridge (per the
+    L2Advertisement). Memberlist stays off (no --ml-bindaddr/--ml-labels): one node, nothing to
+    detect dead. Needs loadbalancer.apply() first: it exits unless its (stand-in) Pod exists."""
+    return Daemon("metallb-speaker", [
+        metallb_bin("speaker"), *metallb_common_args(),
+        "--node-name", pki.NODE_NAME,
+        "--pod-name", loadbalancer.SPEAKER_POD,
+        "--host", "127.0.0.1", "--port", str(METALLB_SPEAKER_METRICS_PORT),
+        # The one node is the control plane too; announce even if it carries kubeadm's exclude label.
+        "--ignore-exclude-lb",
+    ], env=METALLB_ENV)
 
 
 def daemons() -> list[Daemon]:

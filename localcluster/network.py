@@ -16,6 +16,15 @@ SERVICE_CIDR = "10.213.0.0/16"
 CLUSTER_DNS_IP = "10.213.0.10"
 CLUSTER_DOMAIN = "cluster.local"
 
+# How NODE_POD_CIDR is shared out. Pods (host-local IPAM) get POD_IPAM_RANGE only; the rest
+# stays off their allocator: WORKER_HOST_RANGE for worker hosts joining the bridge later, and
+# LOADBALANCER_CIDR for MetalLB's LoadBalancer addresses (announced by ARP on the bridge).
+POD_IPAM_RANGE = ("10.212.0.2", "10.212.0.199")
+WORKER_HOST_RANGE = ("10.212.0.200", "10.212.0.239")
+LOADBALANCER_CIDR = "10.212.0.240/28"
+# The /28 without 10.212.0.255: that is the bridge subnet's broadcast address, no host's address.
+LOADBALANCER_RANGE = ("10.212.0.240", "10.212.0.254")
+
 
 def ip(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run(["ip", *args], check=check, capture_output=True, text=True)

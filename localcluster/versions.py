@@ -9,6 +9,7 @@ MANAGEMENT = "v1.34.4"
 TENANT_VERSIONS = ("v1.34.4", "v1.35.4")
 ETCD = "v3.6.16"
 KINE = "v0.17.5"
+METALLB = "v0.15.2"  # the LoadBalancer (L2 mode); see build.build_metallb for why not v0.16.2
 PAUSE = "3.10"
 
 NODE_BINARIES = (

@@ -1,5 +1,6 @@
 """The node's configuration files: what MACHINE-FACTS says this machine needs, and nothing pointing at /etc."""
 
+import ipaddress
 import json
 import tomllib
 
@@ -20,8 +21,18 @@ def test_containerd_config_can_start_pods_here():
 def test_cni_config_uses_the_bridge_and_masquerades_nothing():
     [bridge, portmap] = json.loads(components.cni_config())["plugins"]
     assert (bridge["type"], bridge["bridge"], bridge["ipMasq"]) == ("bridge", network.BRIDGE, False)
-    assert bridge["ipam"]["ranges"] == [[{"subnet": network.NODE_POD_CIDR, "gateway": network.BRIDGE_IP}]]
+    [[pod_range]] = bridge["ipam"]["ranges"]
+    assert (pod_range["subnet"], pod_range["gateway"]) == (network.NODE_POD_CIDR, network.BRIDGE_IP)
     assert portmap["snat"] is False
+
+
+def test_cni_hands_pods_only_the_low_part_of_the_node_subnet():
+    [[pod_range]] = json.loads(components.cni_config())["plugins"][0]["ipam"]["ranges"]
+    first, last = ipaddress.ip_address(pod_range["rangeStart"]), ipaddress.ip_address(pod_range["rangeEnd"])
+    subnet = ipaddress.ip_network(network.NODE_POD_CIDR)
+    assert first in subnet and last in subnet and first > ipaddress.ip_address(network.BRIDGE_IP)
+    reserved = [*map(ipaddress.ip_address, network.WORKER_HOST_RANGE), *ipaddress.ip_network(network.LOADBALANCER_CIDR)]
+    assert all(address > last for address in reserved)
 
 
 def test_kubelet_config_matches_this_machine():
