@@ -22,7 +22,7 @@ from pathlib import Path
 
 import requests
 
-from . import cleanup, components, firewall, images, netns, network, paths, pki, sysctls
+from . import cleanup, components, firewall, images, loadbalancer, netns, network, paths, pki, sysctls
 from .daemons import Daemon
 
 LOCK_FILE = paths.RUN.with_name(paths.RUN.name + ".lock")  # beside RUN: RUN itself is wiped
@@ -217,10 +217,14 @@ def start_fresh(progress: Progress) -> None:
     kubelet.start()
     components.kube_proxy().start()
     wait_for("the node to be Ready", node_ready, timeout=120, daemon=kubelet)
+    progress(f"node {pki.NODE_NAME} Ready")
+    loadbalancer.apply(api_client())
+    for daemon in (components.metallb_controller(), components.metallb_speaker()):
+        daemon.start()
     for daemon in components.daemons():
         if why := daemon.exited_early():
             raise StartError(why)
-    progress(f"node {pki.NODE_NAME} Ready; kubeconfig {paths.KUBECONFIG}")
+    progress(f"MetalLB (L2, pool {loadbalancer.default_pool_addresses()[0]}) started; kubeconfig {paths.KUBECONFIG}")
     START_RECORD.write_text(json.dumps(progress.steps, indent=1) + "\n")  # for localcluster.bench
 
 
@@ -279,6 +283,8 @@ def stop() -> dict[str, list[str]]:
 
 def _stop_node(progress: Progress) -> None:
     by_name = {d.name: d for d in components.daemons()}
+    by_name["metallb-speaker"].stop()
+    by_name["metallb-controller"].stop()
     if by_name["kube-apiserver"].pid() is not None and by_name["kubelet"].pid() is not None:
         # No controller may recreate the pods we are about to delete.
         by_name["kube-scheduler"].stop()

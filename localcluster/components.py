@@ -338,7 +338,7 @@ def metallb_speaker() -> Daemon:
 def daemons() -> list[Daemon]:
     """Every daemon of the node, in start order (stop goes the other way)."""
     return [containerd(), etcd(), kube_apiserver(), forwarder(), kube_controller_manager(), kube_scheduler(),
-            kubelet(), kube_proxy()]
+            kubelet(), kube_proxy(), metallb_controller(), metallb_speaker()]
 
 
 def ctr(*args: str) -> list[str]:
