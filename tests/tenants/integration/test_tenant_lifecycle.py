@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 import requests
+import urllib3
 import yaml
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -20,7 +21,7 @@ from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from datastores.services.registration import register_local_datastores
-from localcluster import paths, versions
+from localcluster import netns, paths, versions
 from tenants.models import KubeconfigIssue, Membership, Organization, Phase, TenantControlPlane
 from tenants.services import lifecycle, pki, queue
 from tenants.services.controller import Controller
@@ -160,6 +161,30 @@ def test_member_kubeconfig_works_with_the_python_client_tls_verified(world, tmp_
     hours = (issue.expires_at - issue.issued_at).total_seconds() / 3600
     assert 23.9 < hours <= 24.0
     assert AuditEvent.objects.filter(action="cluster.kubeconfig.download", actor=world.member).count() == 1
+
+
+def test_member_kubeconfig_works_from_the_machine_through_the_forwarder(world, tmp_path):
+    """The node lives in its own network namespace; a user of the machine downloads the same file
+    and reaches the tenant on the machine's 127.0.0.1, where the forwarder publishes the NodePort."""
+    response = download(world, world.member)
+    path = tmp_path / "member.kubeconfig"
+    path.write_bytes(response.content)
+    server = yaml.safe_load(response.content)["clusters"][0]["cluster"]["server"]
+    assert server.startswith("https://127.0.0.1:")
+    api = config.new_client_from_config(config_file=str(path))
+    deadline = time.monotonic() + 15  # the forwarder follows Services through a watch
+    with netns.on_host():
+        assert not netns.is_inside()
+        while True:
+            try:
+                assert client.VersionApi(api).get_code().git_version == VERSION
+                break
+            except urllib3.exceptions.MaxRetryError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+        names = [ns.metadata.name for ns in client.CoreV1Api(api).list_namespace().items]
+    assert "kube-system" in names
 
 
 def test_owner_kubeconfig_works_with_the_built_kubectl(world, tmp_path):
