@@ -6,7 +6,6 @@ import json
 
 import pytest
 import yaml
-from kubernetes.client.rest import ApiException
 
 from localcluster import build, components, loadbalancer, network, paths, pki, versions
 
@@ -106,42 +105,31 @@ def test_metrics_ports_clash_with_nothing_and_the_speaker_keeps_to_loopback():
     assert flag(speaker, "--host") == "127.0.0.1"
 
 
-def test_metallb_is_not_in_the_nodes_start_order_yet():
-    assert not {"metallb-controller", "metallb-speaker"} & {d.name for d in components.daemons()}
+def test_metallb_runs_after_the_node_and_stops_with_it():
+    names = [d.name for d in components.daemons()]
+    assert names[-2:] == ["metallb-controller", "metallb-speaker"]  # started once the node is Ready
 
 
-class FakeApi:
-    """create() conflicts when the object exists; replace() must then carry its resourceVersion."""
+@pytest.mark.cluster
+def test_apply_again_replaces_the_running_clusters_objects_in_place(management_cluster):
+    """start applied everything once; a second apply (replace at the current resourceVersion) changes
+    nothing MetalLB relies on and makes no duplicate."""
+    from kubernetes import client as k8s
 
-    def __init__(self, existing: bool):
-        self.existing, self.replaced = existing, None
-
-    def create(self, body):
-        if self.existing:
-            raise ApiException(status=409)
-        return body
-
-    def read(self):
-        return {"metadata": {"resourceVersion": "42"}}
-
-    def replace(self, body):
-        self.replaced = body
-        return body
-
-
-def test_create_or_replace_replaces_an_existing_object_at_its_resource_version():
-    api = FakeApi(existing=True)
-    body = loadbalancer.build_l2_advertisement()
-    loadbalancer.create_or_replace(body, create=api.create, read=api.read, replace=api.replace)
-    assert api.replaced["metadata"]["resourceVersion"] == "42"
-    assert api.replaced["spec"] == body["spec"] and "resourceVersion" not in body["metadata"]
-
-
-def test_create_or_replace_creates_a_missing_object():
-    api = FakeApi(existing=False)
-    assert loadbalancer.create_or_replace({"metadata": {}}, create=api.create, read=api.read,
-                                          replace=api.replace) == {"metadata": {}}
-    assert api.replaced is None
+    api = management_cluster.api_client()
+    custom = k8s.CustomObjectsApi(api)
+    args = (loadbalancer.API_GROUP, loadbalancer.API_VERSION, loadbalancer.NAMESPACE)
+    before = custom.get_namespaced_custom_object(*args, "ipaddresspools", loadbalancer.POOL_NAME)
+    loadbalancer.apply(api)
+    pools = custom.list_namespaced_custom_object(*args, "ipaddresspools")["items"]
+    assert [p["metadata"]["name"] for p in pools] == [loadbalancer.POOL_NAME]
+    assert pools[0]["metadata"]["uid"] == before["metadata"]["uid"]
+    assert pools[0]["spec"]["addresses"] == loadbalancer.default_pool_addresses()
+    ads = custom.list_namespaced_custom_object(*args, "l2advertisements")["items"]
+    assert [a["spec"]["interfaces"] for a in ads] == [[network.BRIDGE]]
+    kinds = {c.spec.names.kind for c in k8s.ApiextensionsV1Api(api).list_custom_resource_definition().items
+             if c.spec.group == loadbalancer.API_GROUP}
+    assert kinds >= WATCHED_KINDS
 
 
 # What the controller and speaker watch (internal/k8s/k8s.go's cache, the status reconcilers).
