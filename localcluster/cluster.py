@@ -208,6 +208,15 @@ def start_fresh(progress: Progress) -> None:
     for daemon in (components.kube_controller_manager(), components.kube_scheduler()):
         daemon.start()
     progress("controller-manager and scheduler started")
+    # MetalLB's CRDs take a moment to be Established: apply them while the node comes up.
+    lb_errors: list[BaseException] = []
+    def apply_lb_objects(client) -> None:
+        loadbalancer.apply(client)
+        progress("MetalLB's CRDs, pool and L2Advertisement applied")
+
+    lb_objects = threading.Thread(target=_in_background, args=(lb_errors, apply_lb_objects, api_client()),
+                                  daemon=True)
+    lb_objects.start()
 
     importer.join()
     if import_errors:
@@ -218,7 +227,9 @@ def start_fresh(progress: Progress) -> None:
     components.kube_proxy().start()
     wait_for("the node to be Ready", node_ready, timeout=120, daemon=kubelet)
     progress(f"node {pki.NODE_NAME} Ready")
-    loadbalancer.apply(api_client())
+    lb_objects.join()
+    if lb_errors:
+        raise StartError(f"MetalLB's objects: {lb_errors[0]}") from lb_errors[0]
     for daemon in (components.metallb_controller(), components.metallb_speaker()):
         daemon.start()
     for daemon in components.daemons():
@@ -226,6 +237,13 @@ def start_fresh(progress: Progress) -> None:
             raise StartError(why)
     progress(f"MetalLB (L2, pool {loadbalancer.default_pool_addresses()[0]}) started; kubeconfig {paths.KUBECONFIG}")
     START_RECORD.write_text(json.dumps(progress.steps, indent=1) + "\n")  # for localcluster.bench
+
+
+def _in_background(errors: list[BaseException], fn, *args) -> None:
+    try:
+        fn(*args)
+    except BaseException as exc:
+        errors.append(exc)
 
 
 def _import_images(errors: list[BaseException], progress: Progress) -> None:
