@@ -216,6 +216,8 @@ def remove_leftovers() -> None:
     unmount_all()
     for stale in stale_netns_files():
         stale.unlink(missing_ok=True)
+    for worker in netns.worker_names():  # a fresh node starts with no worker hosts
+        netns.remove_host(worker)
     remove_network_leftovers()
     remove_cgroups()
     left = leftovers(namespace_counts=False)

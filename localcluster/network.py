@@ -44,3 +44,13 @@ def ensure_bridge() -> None:
 def delete_bridge() -> None:
     if ip("link", "show", BRIDGE, check=False).returncode == 0:
         ip("link", "delete", BRIDGE)
+
+
+def in_worker_range(address: str) -> bool:
+    import ipaddress
+
+    first, last = (ipaddress.IPv4Address(a) for a in WORKER_HOST_RANGE)
+    try:
+        return first <= ipaddress.IPv4Address(address) <= last
+    except ValueError:
+        return False

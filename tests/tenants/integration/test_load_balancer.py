@@ -2,6 +2,7 @@
 the serving certificate and fresh kubeconfigs follow it, also when the pool changes and MetalLB
 moves the Service to another address."""
 
+import contextlib
 import ipaddress
 import time
 import uuid
@@ -10,7 +11,7 @@ import pytest
 import yaml
 from kubernetes import client, config
 
-from localcluster import loadbalancer, network, versions
+from localcluster import loadbalancer, netns, network, versions
 from tenants.models import Membership, Phase, ServiceType
 from tenants.services import kubeconfig_download, lifecycle, pki
 from tenants.services.controller import Controller
@@ -28,14 +29,15 @@ def lb_address(tenant_kube, tenant) -> str | None:
     return ingress[0]["ip"] if ingress else None
 
 
-def kubeconfig_works(tenant, user, tmp_path, kube) -> str:
-    """Download a kubeconfig as `user`, use it (TLS verified) and return the server it names."""
+def kubeconfig_works(tenant, user, tmp_path, kube, where=contextlib.nullcontext) -> str:
+    """Download a kubeconfig as `user`, use it (TLS verified) from `where` and return the server it names."""
     text = kubeconfig_download.issue_kubeconfig_for(user=user, tenant=tenant, kube=kube)
     path = tmp_path / f"{uuid.uuid4().hex[:6]}.kubeconfig"
     path.write_text(text)
     api = config.new_client_from_config(config_file=str(path))
     assert api.configuration.verify_ssl is True
-    assert client.VersionApi(api).get_code().git_version == tenant.kubernetes_version
+    with where():
+        assert client.VersionApi(api).get_code().git_version == tenant.kubernetes_version
     return yaml.safe_load(text)["clusters"][0]["cluster"]["server"]
 
 
@@ -61,6 +63,12 @@ def test_load_balancer_tenant_gets_a_pool_address_and_follows_a_pool_change(
             tenant_kube.get("Secret", f"{tenant.name}-pki", tenant.namespace))["apiserver.crt"])
         assert first in sans
         assert kubeconfig_works(tenant, owner, tmp_path, tenant_kube) == tenant.endpoint
+        # From another host on the node's network (where workers will live): MetalLB answers ARP for it.
+        worker = netns.add_host("lbtest", network.WORKER_HOST_RANGE[1])
+        try:
+            assert kubeconfig_works(tenant, owner, tmp_path, tenant_kube, where=worker.inside) == tenant.endpoint
+        finally:
+            netns.remove_host("lbtest")
         print(f"\nLoadBalancer tenant Ready at {first} in {time.monotonic() - started:.1f}s")
 
         # Take the address out of the pool: MetalLB assigns another; the controller follows it.
