@@ -80,7 +80,7 @@ def main() -> None:
         print(f"{p:<14}{f:>9}{n:>10}{h:>6}{hn:>12}")
 
     print("\n## Import edges between top-level packages (module pairs)")
-    top = Counter((owner(a, APPS + ["tests"]), owner(b, APPS + ["tests"])) for a, b in pairs)
+    top = Counter((owner(a, [*APPS, "tests"]), owner(b, [*APPS, "tests"])) for a, b in pairs)
     cross = {k: v for k, v in top.items() if k[0] != k[1]}
     for (a, b), n in sorted(cross.items()):
         if a != "tests":
@@ -93,7 +93,7 @@ def main() -> None:
     print("circles between apps:", circles or "none")
 
     print("\n## Inside the apps: edges between sub-packages")
-    groups = APPS + [s for s in SUBPACKAGES if s in graph.modules]
+    groups = [*APPS, *(s for s in SUBPACKAGES if s in graph.modules)]
     sub = Counter((owner(a, groups), owner(b, groups)) for a, b in pairs
                   if not a.startswith("tests") and not b.startswith("tests"))
     sub = {k: v for k, v in sub.items() if k[0] != k[1]}
