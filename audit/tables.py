@@ -5,7 +5,7 @@ import json
 import django_tables2 as tables
 
 from audit.models import AuditEvent
-from tenants.tables import TABLE_TEMPLATE
+from kamaji_ui.tables import TABLE_TEMPLATE
 
 
 class AuditEventTable(tables.Table):

@@ -6,9 +6,9 @@ from django.core.exceptions import ValidationError
 
 from datastores.models import DataStore
 from kamaji_ui.encrypted_fields import masked
-from tenants.forms import FirstErrorPerFieldMixin, TextListField
+from kamaji_ui.forms import FirstErrorPerFieldMixin, TextListField
 
-SECRET_FIELDS = ("ca_key", "client_key", "password")
+SECRET_FIELDS = DataStore.SECRET_FIELDS
 
 
 class DataStoreForm(FirstErrorPerFieldMixin, forms.ModelForm):

@@ -12,6 +12,9 @@ class DataStore(models.Model):
     TLS keys and passwords are encrypted at rest and never echoed back in full.
     """
 
+    # Write-only everywhere: never rendered back or returned; audited by name only.
+    SECRET_FIELDS = ("ca_key", "client_key", "password")
+
     class Driver(models.TextChoices):
         ETCD = "etcd", "etcd"
         POSTGRESQL = "postgresql", "PostgreSQL"

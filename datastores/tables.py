@@ -3,7 +3,7 @@
 import django_tables2 as tables
 
 from datastores.models import DataStore
-from tenants.tables import TABLE_TEMPLATE
+from kamaji_ui.tables import TABLE_TEMPLATE
 
 NUMERIC = {"td": {"class": "num"}, "th": {"class": "num"}}
 

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "audit",
     "datastores",
     "tenants",
+    "console",
 ]
 
 MIDDLEWARE = [

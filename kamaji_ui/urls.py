@@ -10,7 +10,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("clusters/", include("tenants.urls")),
-    path("operator/", include("datastores.urls")),
+    path("operator/", include("console.urls")),
     path("api/", include("kamaji_ui.api_urls")),
     path("django-admin/", admin.site.urls),
 ]

@@ -10,6 +10,7 @@ from enum import Enum
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from kamaji_ui.operators import is_operator
 from tenants.models import Membership, Organization, TenantControlPlane
 
 
@@ -25,10 +26,6 @@ ALLOWED_ROLES = {
     Action.CHANGE: {Membership.Role.OWNER, Membership.Role.MEMBER},
     Action.DOWNLOAD_KUBECONFIG: {Membership.Role.OWNER, Membership.Role.MEMBER},
 }
-
-
-def is_operator(user) -> bool:
-    return bool(user.is_authenticated and user.is_staff)
 
 
 def role_in(user, organization_id: int) -> str | None:

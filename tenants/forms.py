@@ -2,15 +2,15 @@
 these forms only shape input (choices, text lists) and limit what a person may pick.
 """
 
-import re
-
 from django import forms
 from django.conf import settings
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.urls import reverse_lazy
 
 from datastores.models import DataStore
-from tenants.authorization import Action, is_operator, organizations_for
+from kamaji_ui.forms import FirstErrorPerFieldMixin, TextListField
+from kamaji_ui.operators import is_operator
+from tenants.authorization import Action, organizations_for
 from tenants.models import ServiceType, TenantControlPlane
 from tenants.services.lifecycle import CREATE_FIELDS, UPDATE_FIELDS
 
@@ -28,52 +28,8 @@ SERVICE_TYPE_CHOICES = [(t, t) for t in ServiceType.values]
 NETWORK_FIELDS = ("pod_cidr", "service_cidr", "dns_service_ip")
 
 
-class TextListField(forms.CharField):
-    """A list of strings typed one per line or comma-separated; the model validates the items."""
-
-    widget = forms.Textarea(attrs={"rows": 3})
-
-    def to_python(self, value) -> list[str]:
-        if isinstance(value, list):
-            return value
-        text = super().to_python(value)
-        return [item.strip() for item in re.split(r"[,\n]", text) if item.strip()]
-
-    def prepare_value(self, value):
-        return "\n".join(value) if isinstance(value, list) else value
-
-    def validate(self, value):
-        if self.required and not value:
-            raise ValidationError(self.error_messages["required"], code="required")
-
-
 def version_choices(exclude: str | None = None) -> list[tuple[str, str]]:
     return [(v, v) for v in settings.KUBERNETES_VERSIONS if v != exclude]
-
-
-class FirstErrorPerFieldMixin:
-    """Model.clean() re-checks fields that may already have failed on their own (e.g. a bad CIDR);
-    keep one message per problem and field instead of repeating it."""
-
-    def add_error(self, field, error):
-        if field is None and isinstance(error, ValidationError) and hasattr(error, "error_dict"):
-            fresh = {}
-            for name, errors in error.error_dict.items():
-                if name in self._errors and name != NON_FIELD_ERRORS:
-                    continue
-                seen, unique = set(), []
-                for e in errors:
-                    text = " ".join(e.messages)
-                    if text not in seen:
-                        seen.add(text)
-                        unique.append(e)
-                fresh[name] = unique
-            if not fresh:
-                return
-            error = ValidationError(fresh)
-        elif field is not None and field in self._errors:
-            return
-        super().add_error(field, error)
 
 
 class InlineValidationMixin:
@@ -134,21 +90,6 @@ class TenantCreateForm(FirstErrorPerFieldMixin, InlineValidationMixin, forms.Mod
             # Placement is the operators' business; everyone else gets automatic assignment.
             del self.fields["datastore"]
         self.enable_inline_validation()
-
-    def add_error(self, field, error):
-        # The per-organisation unique name is a model constraint, reported form-wide; show it on the name.
-        if field is None and isinstance(error, ValidationError) and hasattr(error, "error_dict"):
-            general = error.error_dict.get(NON_FIELD_ERRORS, [])
-            clashes = [e for e in general if e.code in ("unique", "unique_together")]
-            if clashes:
-                rest = {f: e for f, e in error.error_dict.items() if f != NON_FIELD_ERRORS}
-                rest[NON_FIELD_ERRORS] = [e for e in general if e not in clashes]
-                error = ValidationError({f: e for f, e in rest.items() if e})
-                super().add_error("name", ValidationError(
-                    f"This organisation already has a cluster named {self.data.get(self.add_prefix('name'))!r}."))
-                if not error.error_dict:
-                    return
-        super().add_error(field, error)
 
     def service_fields(self) -> dict:
         """Keyword arguments for tenants.services.lifecycle.tenant_create."""

@@ -1,7 +1,7 @@
 import uuid
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -136,6 +136,23 @@ class TenantControlPlane(models.Model):
         super().save(*args, **kwargs)
         self._loaded_spec = self.spec_snapshot()
 
+    def validate_constraints(self, exclude=None):
+        """The (organization, name) constraint is about the name: one error on `name`, for the forms and
+        the API alike (Django reports a constraint on several fields form-wide)."""
+        try:
+            super().validate_constraints(exclude=exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict({})
+            general = errors.pop(NON_FIELD_ERRORS, [])
+            clashes = [e for e in general if e.code == "unique_together"]
+            if not clashes:
+                raise
+            if rest := [e for e in general if e not in clashes]:
+                errors[NON_FIELD_ERRORS] = rest
+            errors.setdefault("name", []).append(ValidationError(
+                f"This organisation already has a cluster named {self.name!r}.", code="unique"))
+            raise ValidationError(errors) from exc
+
     def clean(self):
         errors = validation.validate_networks(
             pod_cidr=self.pod_cidr, service_cidr=self.service_cidr, dns_service_ip=str(self.dns_service_ip)
@@ -177,6 +194,12 @@ class TenantControlPlane(models.Model):
         return True
 
 
+class UpgradeQuerySet(models.QuerySet):
+    def in_progress(self):
+        """Upgrades asked for and not finished (at most one per cluster: the services see to it)."""
+        return self.filter(state__in=[Upgrade.State.PENDING, Upgrade.State.RUNNING])
+
+
 class Upgrade(models.Model):
     class State(models.TextChoices):
         PENDING = "Pending"
@@ -193,6 +216,8 @@ class Upgrade(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     steps = models.JSONField(default=list, blank=True, help_text="[{at, message}]")
+
+    objects = UpgradeQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -1,10 +1,10 @@
 """Reads: every query that lists clusters goes through here, scoped by tenants.authorization."""
 
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import OuterRef, Subquery
 
 from audit.models import AuditEvent
-from datastores.models import DataStore
-from tenants.authorization import Action, is_operator, organizations_for, visible_tenants
+from kamaji_ui.operators import is_operator
+from tenants.authorization import Action, organizations_for, visible_tenants
 from tenants.models import Membership, Phase, TenantControlPlane, Upgrade
 
 
@@ -21,14 +21,6 @@ def tenants_not_ready():
     return TenantControlPlane.objects.select_related("organization").exclude(phase=Phase.READY).order_by("-updated_at")
 
 
-def datastores_with_usage():
-    """Datastores with how many tenants each holds (operators only; callers check)."""
-    return DataStore.objects.annotate(
-        tenant_count=Count("tenants"),
-        not_ready_count=Count("tenants", filter=~Q(tenants__phase=Phase.READY)),
-    ).order_by("name")
-
-
 def organizations_with_role_for(user):
     """The caller's organisations (all, for operators), each annotated with the caller's `role` (or None)."""
     role = Membership.objects.filter(organization=OuterRef("pk"), user=user).values("role")[:1]
@@ -42,10 +34,3 @@ def audit_events_visible_to(user):
     if is_operator(user):
         return qs
     return qs.filter(organization__in=organizations_for(user, Action.VIEW))
-
-
-def audit_events_for(tenant: TenantControlPlane, limit: int = 10):
-    """The latest audit events about one cluster (callers have checked the caller may view it)."""
-    return AuditEvent.objects.filter(
-        object_type=TenantControlPlane._meta.model_name, object_id=str(tenant.pk)
-    ).order_by("-at", "-id")[:limit]

@@ -2,9 +2,8 @@
 
 import django_tables2 as tables
 
+from kamaji_ui.tables import TABLE_TEMPLATE
 from tenants.models import TenantControlPlane
-
-TABLE_TEMPLATE = "tables/table.html"
 
 
 class TenantTable(tables.Table):

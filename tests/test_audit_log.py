@@ -11,7 +11,8 @@ from rest_framework.test import APIClient
 
 from audit import log as audit
 from audit.models import AuditEvent
-from tenants.selectors import audit_events_for, audit_events_visible_to
+from audit.selectors import audit_events_for
+from tenants.selectors import audit_events_visible_to
 
 pytestmark = pytest.mark.django_db
 

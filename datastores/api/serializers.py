@@ -13,7 +13,7 @@ from datastores.models import DataStore
 from kamaji_ui.api_errors import as_api_validation_error
 from kamaji_ui.api_strict import StrictJSONTypes
 
-SECRET_FIELDS = ("ca_key", "client_key", "password")
+SECRET_FIELDS = DataStore.SECRET_FIELDS
 
 
 class DataStoreSerializer(StrictJSONTypes, serializers.ModelSerializer):
@@ -50,7 +50,7 @@ class DataStoreSerializer(StrictJSONTypes, serializers.ModelSerializer):
         return bool(datastore.password)
 
     def get_tenant_count(self, datastore) -> int:
-        annotated = getattr(datastore, "tenant_count", None)  # from selectors.datastores_with_usage
+        annotated = getattr(datastore, "tenant_count", None)  # from datastores.selectors.datastores_with_usage
         return annotated if annotated is not None else datastore.tenants.count()
 
     def validate(self, attrs):

@@ -4,40 +4,16 @@ Everyone else gets 404 on every datastore URL, list included: datastores are inf
 people outside operations have no reason to know about (one consistent answer, no probing).
 """
 
-from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import permissions, viewsets
+from rest_framework import viewsets
 
-from audit import log as audit
-from datastores.api.serializers import SECRET_FIELDS, DataStoreSerializer
+from datastores.api.serializers import DataStoreSerializer
 from datastores.filtersets import DataStoreFilterSet
 from datastores.models import DataStore
+from datastores.selectors import datastores_with_usage
+from datastores.services.lifecycle import datastore_delete, datastore_save
 from kamaji_ui import api_ids
-from kamaji_ui.api_auth import API_AUTHENTICATION_CLASSES
-from tenants import selectors
-from tenants.authorization import is_operator
-
-
-class OperatorsOnly(permissions.BasePermission):
-    """Anonymous: 401 (log in). Signed in but not staff: 404, as if nothing were here."""
-
-    hides_with_404 = True  # kamaji_ui.api_schema documents the 404 on every operation behind it
-
-    def has_permission(self, request, view):
-        if not request.user.is_authenticated:
-            return False
-        if request.method not in view.allowed_methods and not view.kwargs:
-            # DRF answers 405 next: which methods a list route takes is in the public schema anyway
-            # (on one object's route, everyone but operators keeps getting the same 404).
-            return True
-        if not is_operator(request.user):
-            raise Http404
-        return True
-
-
-def _audit_fields(datastore: DataStore, changed) -> dict:
-    """What to write in the audit log: the field names changed, never the secret values."""
-    return {"fields": sorted(changed), "secrets_changed": sorted(set(changed) & set(SECRET_FIELDS))}
+from kamaji_ui.api_auth import API_AUTHENTICATION_CLASSES, OperatorsOnly
 
 
 @extend_schema_view(
@@ -58,18 +34,19 @@ class DataStoreViewSet(viewsets.ModelViewSet):
     lookup_value_regex = api_ids.ID_ROUTE_REGEX
 
     def get_queryset(self):
-        return selectors.datastores_with_usage()
+        return datastores_with_usage()
 
     def perform_create(self, serializer):
-        datastore = serializer.save()
-        audit.record(self.request.user, "datastore.create", datastore, request=self.request,
-                     **_audit_fields(datastore, serializer.validated_data))
+        serializer.instance = datastore_save(datastore=DataStore(**serializer.validated_data),
+                                             changed=serializer.validated_data, by=self.request.user,
+                                             request=self.request)
 
     def perform_update(self, serializer):
-        datastore = serializer.save()
-        audit.record(self.request.user, "datastore.update", datastore, request=self.request,
-                     **_audit_fields(datastore, serializer.validated_data))
+        datastore = serializer.instance
+        for name, value in serializer.validated_data.items():
+            setattr(datastore, name, value)
+        datastore_save(datastore=datastore, changed=serializer.validated_data, by=self.request.user,
+                       request=self.request)
 
     def perform_destroy(self, instance):
-        audit.record(self.request.user, "datastore.delete", instance, request=self.request)
-        instance.delete()
+        datastore_delete(datastore=instance, by=self.request.user, request=self.request)

@@ -4,13 +4,19 @@ import hashlib
 import hmac
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
+from uuid import UUID
 
 from django.conf import settings
 
 if TYPE_CHECKING:
     from datastores.models import DataStore
-    from tenants.models import TenantControlPlane
+
+
+class TenantIdentity(Protocol):
+    """All a driver knows of a tenant: its uid, which names its user, role, prefix or database."""
+
+    uid: UUID
 
 
 @dataclass(frozen=True)
@@ -42,7 +48,7 @@ class Driver(ABC):
         self.datastore = datastore
 
     @abstractmethod
-    def provision(self, tenant: "TenantControlPlane", *, current: TenantConnection | None = None) -> TenantConnection:
+    def provision(self, tenant: TenantIdentity, *, current: TenantConnection | None = None) -> TenantConnection:
         """Idempotent: create user/role/grants (etcd) or database/user (SQL) for this tenant.
 
         When `current` is given and its client certificate is valid for longer than
@@ -50,7 +56,7 @@ class Driver(ABC):
         """
 
     @abstractmethod
-    def deprovision(self, tenant: "TenantControlPlane") -> None:
+    def deprovision(self, tenant: TenantIdentity) -> None:
         """Idempotent: remove the tenant's data (keys under its prefix / its database), then its role and user."""
 
     @abstractmethod
@@ -58,10 +64,10 @@ class Driver(ABC):
         """(healthy, a short human message). Never raises for an unreachable server: that is unhealthy."""
 
     @abstractmethod
-    def usage(self, tenant: "TenantControlPlane") -> int:
+    def usage(self, tenant: TenantIdentity) -> int:
         """How much the tenant uses: keys under its prefix (etcd), bytes of its database (SQL)."""
 
 
-def tenant_password(tenant: "TenantControlPlane") -> str:
+def tenant_password(tenant: TenantIdentity) -> str:
     """The tenant's datastore password, derived so that nothing new is stored and re-provisioning converges."""
     return hmac.new(settings.SECRET_KEY.encode(), str(tenant.uid).encode(), hashlib.sha256).hexdigest()

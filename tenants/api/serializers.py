@@ -5,18 +5,16 @@ Writes go through tenants.services.lifecycle, which validates with the model's o
 services raise as django ValidationError become field-keyed 400s in kamaji_ui.api_errors.
 """
 
-from django.core.exceptions import NON_FIELD_ERRORS
-from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from datastores.models import DataStore
 from kamaji_ui.api_strict import StrictJSONTypes
+from kamaji_ui.operators import is_operator
 from tenants import validation
-from tenants.authorization import ALLOWED_ROLES, Action, is_operator, organizations_for
+from tenants.authorization import ALLOWED_ROLES, Action, organizations_for
 from tenants.models import Organization, TenantControlPlane, Upgrade
 from tenants.services import lifecycle
 
-UNIQUE_CODES = ("unique", "unique_together")  # django's codes for unique fields / field sets
 STATUS_FIELDS = ("phase", "conditions", "endpoint", "observed_version", "generation", "observed_generation")
 
 
@@ -54,22 +52,6 @@ class DataStoreChoiceField(serializers.PrimaryKeyRelatedField):
         return DataStore.objects.all() if is_operator(_request_user(self.parent)) else DataStore.objects.none()
 
 
-def _name_clash_on_name(exc: DjangoValidationError) -> DjangoValidationError:
-    """The (organization, name) unique constraint reports under __all__; it is the name that clashes."""
-    if not hasattr(exc, "error_dict") or NON_FIELD_ERRORS not in exc.error_dict:
-        return exc
-    errors = dict(exc.error_dict)
-    if not any(e.code in UNIQUE_CODES for e in errors[NON_FIELD_ERRORS]):
-        return exc
-    rest = [e for e in errors.pop(NON_FIELD_ERRORS) if e.code not in UNIQUE_CODES]
-    if rest:
-        errors[NON_FIELD_ERRORS] = rest
-    errors.setdefault("name", []).append(
-        DjangoValidationError("A cluster with this name already exists in the organisation.", code="unique")
-    )
-    return DjangoValidationError(errors)
-
-
 class ClusterSerializer(StrictJSONTypes, serializers.ModelSerializer):
     """A tenant cluster: the spec you set and the status the controller reports."""
 
@@ -91,12 +73,9 @@ class ClusterSerializer(StrictJSONTypes, serializers.ModelSerializer):
 
     def create(self, validated_data):
         request = self.context["request"]
-        try:
-            return lifecycle.tenant_create(
-                organization=validated_data.pop("organization"), by=request.user, request=request, **validated_data
-            )
-        except DjangoValidationError as exc:
-            raise _name_clash_on_name(exc) from exc
+        return lifecycle.tenant_create(
+            organization=validated_data.pop("organization"), by=request.user, request=request, **validated_data
+        )
 
 
 class ClusterUpdateSerializer(ClusterSerializer):

@@ -5,16 +5,14 @@ tenants.authorization.tenant_for (404 when the caller may not know it exists, 40
 may see it but their role does not allow the action), changes from tenants.services.lifecycle.
 """
 
-from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from datastores.api.views import OperatorsOnly
 from kamaji_ui import api_ids
-from kamaji_ui.api_auth import API_AUTHENTICATION_CLASSES
+from kamaji_ui.api_auth import API_AUTHENTICATION_CLASSES, OperatorsOnly
 from kamaji_ui.api_errors import Conflict
 from tenants import selectors
 from tenants.api.serializers import (
@@ -28,6 +26,12 @@ from tenants.authorization import Action, tenant_for
 from tenants.filtersets import TenantFilterSet, UpgradeFilterSet
 from tenants.models import TenantControlPlane, Upgrade
 from tenants.services import lifecycle
+from tenants.services.kubeconfig_download import (
+    KubeconfigUnavailable,
+    issue_break_glass_kubeconfig_for,
+    issue_kubeconfig_for,
+    kubeconfig_response,
+)
 
 
 class SignedInOnly:
@@ -97,22 +101,12 @@ class ClusterViewSet(
     )
     @action(detail=True, methods=["get", "post"], filter_backends=[], pagination_class=None)
     def kubeconfig(self, request, pk=None):
-        # Imported when used: it pulls in the Kubernetes client, which the rest of the API does not need.
-        from tenants.services.kubeconfig_download import (
-            KubeconfigUnavailable,
-            issue_kubeconfig_for,
-            kubeconfig_filename,
-        )
-
         tenant = self.cluster(Action.DOWNLOAD_KUBECONFIG)
         try:
             text = issue_kubeconfig_for(user=request.user, tenant=tenant, request=request)
         except KubeconfigUnavailable as exc:
             raise Conflict(str(exc)) from exc
-        response = HttpResponse(text, content_type="application/yaml")
-        response["Content-Disposition"] = f'attachment; filename="{kubeconfig_filename(tenant, request.user)}"'
-        response["Cache-Control"] = "no-store"  # a credential: never cached by browsers or proxies
-        return response
+        return kubeconfig_response(tenant, request.user, text)
 
     @extend_schema(
         summary="Operators: a break-glass kubeconfig (system:masters, short-lived, the reason is audited)",
@@ -127,12 +121,6 @@ class ClusterViewSet(
     @action(detail=True, methods=["post"], url_path="break-glass-kubeconfig", filter_backends=[],
             pagination_class=None, permission_classes=[OperatorsOnly])
     def break_glass_kubeconfig(self, request, pk=None):
-        from tenants.services.kubeconfig_download import (
-            KubeconfigUnavailable,
-            issue_break_glass_kubeconfig_for,
-            kubeconfig_filename,
-        )
-
         tenant = self.cluster(Action.VIEW)
         serializer = BreakGlassSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -141,11 +129,7 @@ class ClusterViewSet(
                                                     reason=serializer.validated_data["reason"], request=request)
         except KubeconfigUnavailable as exc:
             raise Conflict(str(exc)) from exc
-        response = HttpResponse(text, content_type="application/yaml")
-        filename = kubeconfig_filename(tenant, request.user, break_glass=True)
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        response["Cache-Control"] = "no-store"
-        return response
+        return kubeconfig_response(tenant, request.user, text, break_glass=True)
 
     @extend_schema(methods=["GET"], summary="Upgrades of this cluster", responses=UpgradeSerializer(many=True))
     @extend_schema(methods=["POST"], summary="Upgrade to the next minor version", request=UpgradeSerializer,

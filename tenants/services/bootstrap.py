@@ -6,9 +6,10 @@ Applied with server-side apply through the tenant's own API, as the controller.
 from tenants.models import TenantControlPlane
 from tenants.services.kube import Kube
 from tenants.services.kubeconfig import build_discovery_kubeconfig, kubeconfig_yaml
+from tenants.services.manifests.labels import MANAGED_BY, MANAGED_BY_KEY
 
 ORG_ADMINS_BINDING = "kamaji-ui:organization-admins"
-BOOTSTRAP_LABELS = {"app.kubernetes.io/managed-by": "kamaji-ui"}
+BOOTSTRAP_LABELS = {MANAGED_BY_KEY: MANAGED_BY}
 
 
 def build_org_admins_binding(tenant: TenantControlPlane) -> dict:

@@ -52,10 +52,6 @@ def resource_path(kind: str, *, namespace: str | None = None, name: str | None =
     return f"{path}/{name}" if name else path
 
 
-def is_not_found(exc: Exception) -> bool:
-    return isinstance(exc, ApiException) and exc.status == 404
-
-
 def is_conflict(exc: Exception) -> bool:
     return isinstance(exc, ApiException) and exc.status == 409
 

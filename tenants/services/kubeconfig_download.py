@@ -12,11 +12,12 @@ import urllib3
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from kubernetes.client.exceptions import ApiException
 
 from audit import log as audit
-from tenants.authorization import Action, is_operator, tenant_for
+from kamaji_ui.operators import is_operator
+from tenants.authorization import Action, tenant_for
 from tenants.models import KubeconfigIssue, Phase, TenantControlPlane
 from tenants.services import pki, status
 from tenants.services.kube import Kube, management
@@ -129,3 +130,12 @@ def _issue(*, user, tenant: TenantControlPlane, group: str, validity, kind: str,
 def kubeconfig_filename(tenant: TenantControlPlane, user, *, break_glass: bool = False) -> str:
     suffix = "-break-glass" if break_glass else ""
     return f"{tenant.organization.slug}-{tenant.name}-{user.username}{suffix}.kubeconfig"
+
+
+def kubeconfig_response(tenant: TenantControlPlane, user, text: str, *, break_glass: bool = False) -> HttpResponse:
+    """The download the UI and the API both send: YAML, named for the cluster and the person, never cached."""
+    response = HttpResponse(text, content_type="application/yaml")
+    filename = kubeconfig_filename(tenant, user, break_glass=break_glass)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"  # a credential: never cached by browsers or proxies
+    return response

@@ -79,7 +79,7 @@ def upgrade_request(*, tenant: TenantControlPlane, to_version: str, by, request=
     tenant = TenantControlPlane.objects.select_for_update().get(pk=tenant.pk)
     if tenant.phase == Phase.DELETING:
         raise ValidationError("This cluster is being deleted.")
-    if tenant.upgrades.filter(state__in=[Upgrade.State.PENDING, Upgrade.State.RUNNING]).exists():
+    if tenant.upgrades.in_progress().exists():
         raise ValidationError({"to_version": "An upgrade is already in progress."})
     upgrade = Upgrade(tenant=tenant, from_version=tenant.kubernetes_version, to_version=to_version,
                       requested_by=by if getattr(by, "pk", None) else None)

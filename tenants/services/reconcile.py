@@ -20,11 +20,11 @@ from kubernetes.client.exceptions import ApiException
 
 from audit import log as audit
 from datastores.drivers import DriverError
-from datastores.services.assignment import NoDatastoreAvailable, assign_datastore
 from kamaji_ui.db_locks import retry_when_locked
 from tenants.models import Phase, TenantControlPlane, Upgrade
 from tenants.services import bootstrap, datastore_slice, pki, status
 from tenants.services.crashpoints import crashpoint
+from tenants.services.datastore_assignment import NoDatastoreAvailable, assign_datastore
 from tenants.services.events import record_event
 from tenants.services.kube import Kube, management
 from tenants.services.kubeconfig import plan_component_kubeconfigs

@@ -5,12 +5,10 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods
 
+from kamaji_ui.web import add_service_errors, login_required, render_page
 from tenants.authorization import Action, tenant_for
 from tenants.forms import DeleteConfirmForm, TenantEditForm, UpgradeForm
-from tenants.models import Upgrade
 from tenants.services.lifecycle import tenant_delete, tenant_update, upgrade_request
-from tenants.views.rendering import add_service_errors, render_page
-from tenants.views.signin import login_required
 
 
 def _submitted(request, form, action, message) -> bool:
@@ -59,7 +57,7 @@ def cluster_upgrade(request, pk):
                                           by=request.user, request=request),
                   lambda upgrade: f"Upgrade of {tenant.name} to {upgrade.to_version} requested."):
         return redirect("tenants:detail", pk=tenant.pk)
-    in_progress = tenant.upgrades.filter(state__in=[Upgrade.State.PENDING, Upgrade.State.RUNNING]).first()
+    in_progress = tenant.upgrades.in_progress().first()
     return _form_page(request, page="tenants/upgrade.html", partial="tenants/partials/upgrade_form.html",
                       tenant=tenant, form=form, in_progress=in_progress)
 

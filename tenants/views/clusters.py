@@ -7,15 +7,16 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
-from tenants.authorization import Action, can, is_operator, organizations_for, tenant_for
+from audit.selectors import audit_events_for
+from kamaji_ui.operators import is_operator
+from kamaji_ui.web import add_service_errors, login_required, render_page
+from tenants.authorization import Action, can, organizations_for, tenant_for
 from tenants.filtersets import TenantFilterSet
 from tenants.forms import NETWORK_FIELDS, TenantCreateForm
 from tenants.models import Phase
-from tenants.selectors import audit_events_for, tenant_list_for
+from tenants.selectors import tenant_list_for
 from tenants.services.lifecycle import tenant_create
 from tenants.tables import TenantTable
-from tenants.views.rendering import add_service_errors, render_page
-from tenants.views.signin import login_required
 
 PAGE_SIZE = 20
 

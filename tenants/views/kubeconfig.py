@@ -3,16 +3,18 @@ break-glass kubeconfig (staff only, a reason required)."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from datastores.views import operator_required
+from kamaji_ui.web import login_required, operator_required
 from tenants.authorization import Action, tenant_for
-from tenants.views.signin import login_required
-
-ISSUER_MODULE = "tenants.services.kubeconfig_download"
+from tenants.services.kubeconfig_download import (
+    KubeconfigUnavailable,
+    issue_break_glass_kubeconfig_for,
+    issue_kubeconfig_for,
+    kubeconfig_response,
+)
 
 
 @login_required
@@ -20,35 +22,19 @@ ISSUER_MODULE = "tenants.services.kubeconfig_download"
 @never_cache
 def kubeconfig_download(request, pk):
     tenant = tenant_for(request.user, pk, Action.DOWNLOAD_KUBECONFIG)
-    # Imported here: the issuing service is written separately and may not be installed yet.
-    try:
-        from tenants.services.kubeconfig_download import KubeconfigUnavailable, issue_kubeconfig_for
-    except ModuleNotFoundError as exc:
-        if exc.name != ISSUER_MODULE:
-            raise
-        return HttpResponse("Kubeconfig download is not available on this installation yet.", status=503,
-                            content_type="text/plain")
     try:
         text = issue_kubeconfig_for(user=request.user, tenant=tenant, request=request)
     except KubeconfigUnavailable as exc:
         # Not ready yet (no endpoint or CA): say so on the cluster's page rather than fail the download.
         messages.warning(request, f"No kubeconfig yet: {exc}")
         return redirect("tenants:detail", pk=tenant.pk)
-    response = HttpResponse(text, content_type="application/yaml; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{tenant.name}.kubeconfig"'
-    return response
+    return kubeconfig_response(tenant, request.user, text)
 
 
 @operator_required  # before the method check: to everyone else this URL does not exist, whatever the method
 @require_POST
 @never_cache
 def break_glass_kubeconfig(request, pk):
-    from tenants.services.kubeconfig_download import (
-        KubeconfigUnavailable,
-        issue_break_glass_kubeconfig_for,
-        kubeconfig_filename,
-    )
-
     tenant = tenant_for(request.user, pk, Action.VIEW)
     try:
         text = issue_break_glass_kubeconfig_for(user=request.user, tenant=tenant,
@@ -59,7 +45,4 @@ def break_glass_kubeconfig(request, pk):
     except KubeconfigUnavailable as exc:
         messages.warning(request, f"No kubeconfig yet: {exc}")
         return redirect("tenants:detail", pk=tenant.pk)
-    response = HttpResponse(text, content_type="application/yaml; charset=utf-8")
-    filename = kubeconfig_filename(tenant, request.user, break_glass=True)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return kubeconfig_response(tenant, request.user, text, break_glass=True)

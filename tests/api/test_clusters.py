@@ -84,7 +84,7 @@ GOOD = {"organization": "acme", "name": "new"}
 BAD_INPUT = [
     pytest.param({"name": "Bad_Name"}, "name", "DNS-1123", id="name-not-a-dns-label"),
     pytest.param({"name": "x" * 41}, "name", "At most 40", id="name-too-long"),
-    pytest.param({"name": "prod"}, "name", "already exists", id="name-taken-in-org"),
+    pytest.param({"name": "prod"}, "name", "already has a cluster named 'prod'", id="name-taken-in-org"),
     pytest.param({"pod_cidr": "10.96.0.0/12", "service_cidr": "10.96.0.0/16"}, "service_cidr", "overlaps",
                  id="overlapping-cidrs"),
     pytest.param({"pod_cidr": "10.244.0.1/16"}, "pod_cidr", "CIDR", id="cidr-host-bits-set"),

@@ -20,7 +20,7 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from datastores.services.assignment import NoDatastoreAvailable, assign_datastore
+    from tenants.services.datastore_assignment import NoDatastoreAvailable, assign_datastore
     from tests.factories import make_datastore, make_org, make_tenant
 
     call_command("migrate", verbosity=0, interactive=False)

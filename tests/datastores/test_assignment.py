@@ -2,8 +2,8 @@
 
 import pytest
 
-from datastores.services.assignment import NoDatastoreAvailable, assign_datastore
 from tenants.models import TenantControlPlane
+from tenants.services.datastore_assignment import NoDatastoreAvailable, assign_datastore
 from tests.factories import make_datastore, make_org, make_tenant
 
 pytestmark = pytest.mark.django_db

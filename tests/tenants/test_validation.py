@@ -139,5 +139,5 @@ class TestModelFullClean:
 
     def test_name_is_unique_per_organisation_only(self):
         make_tenant(org=self.org, name="prod")
-        assert "__all__" in self.clean(name="prod")
+        assert "already has a cluster named 'prod'" in self.clean(name="prod")["name"][0]
         TenantControlPlane(organization=make_org(), name="prod").full_clean(exclude=["created_by"])

@@ -29,11 +29,6 @@ def selector_for(tenant: TenantControlPlane) -> dict[str, str]:
     return {TENANT_KEY: str(tenant.pk), COMPONENT_KEY: CONTROL_PLANE}
 
 
-def tenant_selector(tenant: TenantControlPlane) -> str:
-    """Label selector text for every object of this tenant."""
-    return f"{MANAGED_SELECTOR},{TENANT_UID_KEY}={tenant.uid}"
-
-
 def anchor_name(tenant: TenantControlPlane) -> str:
     return f"{tenant.resource_name}-owner"
 

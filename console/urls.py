@@ -1,6 +1,6 @@
 from django.urls import path
 
-from datastores import views
+from console import views
 
 app_name = "console"
 urlpatterns = [

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from audit.api.views import AuditEventListView
+from console.api.views import AuditEventListView
 
 app_name = "audit-api"
 urlpatterns = [

@@ -1,38 +1,21 @@
 """Operator console: the whole fleet, datastore registration and the audit log. Staff only; others get 404."""
 
-from functools import wraps
-
 from django.contrib import messages
-from django.db import transaction
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_http_methods
 from django_tables2 import RequestConfig
 
-from audit import log as audit
 from audit.filtersets import AuditEventFilterSet
 from audit.tables import AuditEventTable
+from console.selectors import datastores_with_load
 from datastores.forms import DataStoreForm
 from datastores.models import DataStore
+from datastores.services.lifecycle import datastore_save
 from datastores.tables import DataStoreTable
-from tenants.authorization import Action, is_operator, organizations_for
-from tenants.selectors import audit_events_visible_to, datastores_with_usage, tenant_list_for, tenants_not_ready
+from kamaji_ui.web import operator_required, render_page
+from tenants.authorization import Action, organizations_for
+from tenants.selectors import audit_events_visible_to, tenant_list_for, tenants_not_ready
 from tenants.tables import TenantTable
-from tenants.views.rendering import render_page
-from tenants.views.signin import login_required
-
-
-def operator_required(view):
-    """Staff only; everyone else is told the page does not exist."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not is_operator(request.user):
-            raise Http404("No such page.")
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 @operator_required
@@ -41,7 +24,7 @@ def overview(request):
     clusters = TenantTable(tenant_list_for(request.user), prefix="all-")
     not_ready = TenantTable(tenants_not_ready(), prefix="nr-", exclude=("datastore", "created_at"),
                             attrs={"class": "table", "id": "not-ready-table"})
-    datastores = DataStoreTable(datastores_with_usage(), prefix="ds-")
+    datastores = DataStoreTable(datastores_with_load(), prefix="ds-")
     for table in (clusters, not_ready, datastores):
         config.configure(table)
     return render_page(request, page="console/overview.html", partial="console/partials/overview_body.html",
@@ -54,10 +37,8 @@ def datastore_edit(request, pk=None):
     datastore = get_object_or_404(DataStore, pk=pk) if pk else None
     form = DataStoreForm(request.POST or None, instance=datastore)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            saved = form.save()
-            audit.record(request.user, "datastore.update" if datastore else "datastore.create", saved,
-                         request=request, changed=form.changed_for_audit())
+        saved = datastore_save(datastore=form.save(commit=False), changed=form.changed_for_audit(),
+                               by=request.user, request=request)
         messages.success(request, f"Datastore {saved.name} saved.")
         return redirect("console:overview")
     return render_page(request, page="console/datastore_form.html", partial="console/partials/datastore_form.html",

@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from datastores.models import DataStore
@@ -103,3 +104,20 @@ def test_bad_datastore_input_gives_a_field_error_and_saves_nothing(client, users
     errors = response.context["form"].errors
     assert list(errors) == [field] and len(errors[field]) == 1
     assert not DataStore.objects.exists()
+
+
+def test_the_console_and_the_api_write_the_same_audit_record_for_a_datastore_change(client, users):
+    via_ui, via_api = make_datastore(name="via-ui"), make_datastore(name="via-api")
+    client.force_login(users.staff)
+    response = client.post(reverse("console:datastore-edit", args=[via_ui.pk]), {
+        "name": "via-ui", "driver": "etcd", "endpoints": "https://127.0.0.1:2379", "max_tenants": "3",
+        "password": "new-pw", "enabled": "on"})
+    assert response.status_code == 302
+    api = APIClient()
+    api.force_authenticate(users.staff)
+    assert api.patch(f"/api/datastores/{via_api.pk}/", {"max_tenants": 3, "password": "new-pw"},
+                     format="json").status_code == 200
+
+    ui_event, api_event = (AuditEvent.objects.get(action="datastore.update", object_id=str(ds.pk))
+                           for ds in (via_ui, via_api))
+    assert ui_event.data == api_event.data == {"changed": ["max_tenants", "password"]}
