@@ -9,6 +9,9 @@ ClusterIP has a route for kube-proxy's DNAT to rewrite); nothing else, no defaul
 import subprocess
 
 BRIDGE = "kui0"
+# A fixed, locally administered MAC: without one a Linux bridge takes the lowest MAC of its ports, so
+# it changes as pods come and go, and hosts on the bridge would hold stale ARP entries for the node.
+BRIDGE_MAC = "02:6b:75:69:00:01"
 BRIDGE_IP = "10.212.0.1"  # the node's address: apiserver advertise address, NodePorts, datastores
 POD_CIDR = "10.212.0.0/16"
 NODE_POD_CIDR = "10.212.0.0/24"  # the one node's slice; the bridge's gateway is its first address
@@ -33,7 +36,7 @@ def ip(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 def ensure_bridge() -> None:
     """Create the bridge with the node address (idempotent). The CNI bridge plugin reuses it."""
     if ip("link", "show", BRIDGE, check=False).returncode != 0:
-        ip("link", "add", BRIDGE, "type", "bridge")
+        ip("link", "add", BRIDGE, "address", BRIDGE_MAC, "type", "bridge")
     prefix = NODE_POD_CIDR.split("/")[1]
     if f"{BRIDGE_IP}/{prefix}" not in ip("-4", "addr", "show", BRIDGE).stdout:
         ip("addr", "add", f"{BRIDGE_IP}/{prefix}", "dev", BRIDGE)

@@ -66,6 +66,6 @@ def test_a_worker_host_reaches_a_load_balancer_address_announced_by_metallb(work
     else:
         raise AssertionError(f"LoadBalancer address {address} not reachable from the worker host")
     neighbours = subprocess.run(worker.nsenter(["ip", "neigh", "show", address]), capture_output=True, text=True)
-    node_mac = subprocess.run(["cat", f"/sys/class/net/{network.BRIDGE}/address"], capture_output=True,
-                              text=True).stdout.strip()
-    assert node_mac in neighbours.stdout  # the speaker answered ARP for it with the node's bridge
+    # The speaker answered the ARP request with the node's bridge (its MAC is fixed: network.BRIDGE_MAC).
+    assert neighbours.stdout.split("lladdr ")[1].split()[0] == network.BRIDGE_MAC
+    assert f"link/ether {network.BRIDGE_MAC} " in network.ip("-o", "link", "show", network.BRIDGE).stdout
